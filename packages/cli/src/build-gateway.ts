@@ -1,0 +1,43 @@
+import {
+  createApiKeyAuthPlugin,
+  createGateway,
+  createJsonLogger,
+  type Gateway,
+  type Provider,
+  SwitchyardError,
+} from "@switchyard/core";
+import { createMockProvider } from "@switchyard/provider-mock";
+import { createOpenAIProvider } from "@switchyard/provider-openai";
+import type { SwitchyardConfig } from "./config-schema.js";
+
+type ProviderConfig = SwitchyardConfig["providers"][number];
+
+const providerFactories: Record<ProviderConfig["type"], (options: Record<string, unknown>) => Provider> = {
+  openai: (options) => createOpenAIProvider(options),
+  mock: (options) => createMockProvider(options),
+};
+
+/** Builds a gateway from a validated config. Provider option errors name the provider's place in the file. */
+export function buildGateway(config: SwitchyardConfig): Gateway {
+  const providers = config.providers.map((entry, index) => {
+    const { type, ...options } = entry;
+    try {
+      return providerFactories[type](options);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `providers[${index}] (${type}): ${message}`);
+    }
+  });
+  const plugins = [];
+  if (config.auth && config.auth.keys.length > 0)
+    plugins.push(createApiKeyAuthPlugin({ keys: config.auth.keys }));
+  return createGateway({
+    providers,
+    plugins,
+    requireAuth: config.auth?.required ?? false,
+    bodyLimitBytes: config.bodyLimitBytes,
+    timeouts: config.timeouts,
+    retry: config.retry,
+    logger: createJsonLogger(config.log.level),
+  });
+}

@@ -1,0 +1,16 @@
+import type { RequestContext } from "./context.js";
+import type { SwitchyardError } from "./errors.js";
+import type { RetryDecision } from "./gateway-hooks.js";
+
+/**
+ * Fire-and-forget notifications on `gateway.events` (eventemitter3). Listeners cannot change the flow
+ * (use hooks for that) and must not throw.
+ */
+export interface GatewayEvents {
+  /** A request passed parsing and entered the pipeline. */
+  "request:start": (context: RequestContext) => void;
+  /** A request finished: `error` is set when it failed. */
+  "request:end": (context: RequestContext, error: SwitchyardError | undefined) => void;
+  /** An upstream attempt failed; `decision` says what happens next. */
+  "attempt:failed": (context: RequestContext, error: SwitchyardError, decision: RetryDecision) => void;
+}

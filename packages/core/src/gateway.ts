@@ -1,0 +1,266 @@
+import { EventEmitter } from "eventemitter3";
+import { z } from "zod";
+import { SwitchyardError } from "./errors.js";
+import type { GatewayEvents } from "./gateway-events.js";
+import { createGatewayHooks, type GatewayHooks } from "./gateway-hooks.js";
+import type { GatewayHttpRequest, GatewayHttpResponse } from "./http-types.js";
+import { createJsonLogger, type Logger } from "./logger.js";
+import { parseOptions } from "./options.js";
+import { handleHttpRequest, type PipelineRuntime } from "./pipeline.js";
+import type { Plugin } from "./plugin.js";
+import type { ModelInfo, Provider } from "./provider.js";
+import { createRetryPlugin, type RetryOptions } from "./retry-plugin.js";
+import { createRouterPlugin } from "./router-plugin.js";
+import { type TimeoutOptions, Transport, type TransportOptions } from "./transport.js";
+
+/** Options of `createGateway`. */
+export interface GatewayOptions {
+  /** Provider plugins; more can be added with `addProvider` before start. */
+  providers?: readonly Provider[];
+  /** Plugins, applied in order at construction; more with `use` before start. */
+  plugins?: readonly Plugin[];
+  /** Refuse requests no `authenticate` tap recognised (401). @default false */
+  requireAuth?: boolean;
+  /** Largest accepted request body in bytes. @default 10485760 (10 MiB) */
+  bodyLimitBytes?: number;
+  /** Upstream timeouts. */
+  timeouts?: Partial<TimeoutOptions>;
+  /** undici transport settings. */
+  transport?: Omit<TransportOptions, "timeouts">;
+  /** The built-in retry policy's settings, or `false` to install none. @default {} */
+  retry?: RetryOptions | false;
+  /** Where the gateway logs. @default a JSON-lines logger on stderr at "info" */
+  logger?: Logger;
+}
+
+const gatewayOptionsSchema = z.object({
+  requireAuth: z.boolean().default(false),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
+  timeouts: z
+    .object({
+      connectMs: z.number().positive().optional(),
+      firstByteMs: z.number().positive().optional(),
+      idleMs: z.number().positive().optional(),
+      totalMs: z.number().positive().optional(),
+    })
+    .strict()
+    .default({}),
+});
+
+/** Where a gateway is in its life. */
+export type GatewayState = "created" | "starting" | "started" | "draining" | "closed";
+
+/**
+ * A Switchyard gateway: the hooks, the providers, the pipeline. Plugins tap `hooks` before `start()`;
+ * adapters turn HTTP into `handle()` calls.
+ */
+export class Gateway {
+  /** Every extension point. Frozen; taps are refused once the gateway has started. */
+  readonly hooks: GatewayHooks;
+  /** Notifications for applications (request start/end, failed attempts). */
+  readonly events = new EventEmitter<GatewayEvents>();
+  readonly logger: Logger;
+  private readonly providerMap = new Map<string, Provider>();
+  private readonly pluginNames = new Set<string>();
+  private readonly modelsByProvider = new Map<Provider, Map<string, ModelInfo>>();
+  private readonly modelOwners = new Map<string, { provider: Provider; info: ModelInfo }>();
+  private readonly settings: Readonly<z.infer<typeof gatewayOptionsSchema>>;
+  private readonly transport: Transport;
+  private readonly runtime: PipelineRuntime;
+  private currentState: GatewayState = "created";
+  private starting: Promise<void> | undefined;
+  private inFlightCount = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(options: GatewayOptions = {}) {
+    const { providers, plugins, logger, transport, retry, ...scalar } = options;
+    this.settings = parseOptions(gatewayOptionsSchema, scalar, "gateway");
+    this.logger = logger ?? createJsonLogger();
+    this.hooks = createGatewayHooks();
+    for (const hook of Object.values(this.hooks) as Array<GatewayHooks[keyof GatewayHooks]>) {
+      (hook as { intercept(interceptor: { register(tap: { name: string }): unknown }): void }).intercept({
+        register: (tap: { name: string }) => {
+          if (this.currentState !== "created") {
+            throw new SwitchyardError(
+              "SWY_ERR_PLUGIN_LATE_TAP",
+              `'${tap.name}' tapped ${hook.name ?? "a hook"} after the gateway started; tap hooks in a plugin's apply().`,
+            );
+          }
+          return tap;
+        },
+      });
+    }
+    this.transport = new Transport({ ...transport, timeouts: this.settings.timeouts });
+    this.runtime = this.createRuntime();
+    for (const provider of providers ?? []) this.addProvider(provider);
+    this.use(createRouterPlugin());
+    if (retry !== false) this.use(createRetryPlugin(retry ?? {}));
+    for (const plugin of plugins ?? []) this.use(plugin);
+  }
+
+  /** Where the gateway is in its life. */
+  get state(): GatewayState {
+    return this.currentState;
+  }
+
+  /** Requests (and streams) being served right now. */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** Providers by name. */
+  get providers(): ReadonlyMap<string, Provider> {
+    return this.providerMap;
+  }
+
+  /** Applies a plugin. Only before start. */
+  use(plugin: Plugin): this {
+    this.assertConfigurable(`use(${plugin?.name})`);
+    if (
+      !plugin ||
+      typeof plugin.name !== "string" ||
+      plugin.name === "" ||
+      typeof plugin.apply !== "function"
+    ) {
+      throw new SwitchyardError(
+        "SWY_ERR_PLUGIN_INVALID",
+        "A plugin needs a non-empty `name` and an `apply` function.",
+      );
+    }
+    if (this.pluginNames.has(plugin.name)) {
+      throw new SwitchyardError(
+        "SWY_ERR_PLUGIN_INVALID",
+        `A plugin named '${plugin.name}' is already applied.`,
+      );
+    }
+    this.pluginNames.add(plugin.name);
+    plugin.apply(this);
+    return this;
+  }
+
+  /** Registers a provider. Only before start. */
+  addProvider(provider: Provider): this {
+    this.assertConfigurable(`addProvider(${provider?.name})`);
+    if (!provider || typeof provider.name !== "string" || !/^[\w.-]+$/.test(provider.name)) {
+      throw new SwitchyardError(
+        "SWY_ERR_PLUGIN_INVALID",
+        "A provider needs a `name` of letters, digits, '_', '.' or '-' (it prefixes models as name/model).",
+      );
+    }
+    if (this.providerMap.has(provider.name)) {
+      throw new SwitchyardError(
+        "SWY_ERR_PLUGIN_INVALID",
+        `A provider named '${provider.name}' is already registered.`,
+      );
+    }
+    this.providerMap.set(provider.name, provider);
+    return this;
+  }
+
+  /** The provider serving `model` as listed (not `name/model`), if any. First registered wins. */
+  findModel(model: string): { provider: Provider; info: ModelInfo } | undefined {
+    return this.modelOwners.get(model);
+  }
+
+  /** What `provider` declares about `model`. */
+  modelInfo(provider: Provider, model: string): ModelInfo | undefined {
+    return this.modelsByProvider.get(provider)?.get(model);
+  }
+
+  /**
+   * Starts providers (e.g. embedded servers), indexes their models and locks the hooks. Idempotent; the
+   * adapters call it before listening, and `handle` calls it on first use.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    this.currentState = "starting";
+    for (const provider of this.providerMap.values()) await provider.start?.();
+    for (const provider of this.providerMap.values()) {
+      const index = new Map<string, ModelInfo>();
+      for (const info of provider.models()) {
+        index.set(info.id, info);
+        if (!this.modelOwners.has(info.id)) this.modelOwners.set(info.id, { provider, info });
+      }
+      this.modelsByProvider.set(provider, index);
+    }
+    this.currentState = "started";
+  }
+
+  /** Handles one HTTP exchange. Never throws: every failure becomes an OpenAI-shaped error response. */
+  async handle(request: GatewayHttpRequest): Promise<GatewayHttpResponse> {
+    if (this.currentState !== "started" && this.currentState !== "draining") await this.start();
+    return handleHttpRequest(this.runtime, request);
+  }
+
+  /**
+   * Stops taking requests (new ones get 503), waits up to `graceMs` for in-flight requests and streams to
+   * finish, then aborts what is left and closes the upstream pools and providers.
+   */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.currentState === "closed") return;
+    this.currentState = "draining";
+    const graceMs = options.graceMs ?? 10_000;
+    if (this.inFlightCount > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    if (this.inFlightCount > 0) {
+      this.logger.warn(
+        { inFlight: this.inFlightCount },
+        "grace period over: aborting in-flight upstream requests",
+      );
+      await this.transport.destroy();
+    } else await this.transport.close();
+    for (const provider of this.providerMap.values()) await provider.close?.();
+    this.currentState = "closed";
+  }
+
+  private assertConfigurable(what: string): void {
+    if (this.currentState !== "created") {
+      throw new SwitchyardError("SWY_ERR_PLUGIN_LATE_TAP", `${what} called after the gateway started.`);
+    }
+  }
+
+  private createRuntime(): PipelineRuntime {
+    return {
+      hooks: this.hooks,
+      transport: this.transport,
+      logger: this.logger,
+      events: this.events,
+      requireAuth: this.settings.requireAuth,
+      bodyLimitBytes: this.settings.bodyLimitBytes,
+      modelInfo: (provider, model) => this.modelInfo(provider, model),
+      listModels: () =>
+        [...this.modelOwners.entries()].map(([id, owner]) => ({ id, owned_by: owner.provider.name })),
+      isDraining: () => this.currentState === "draining" || this.currentState === "closed",
+      requestStarted: () => {
+        this.inFlightCount++;
+      },
+      requestFinished: () => {
+        this.inFlightCount--;
+        if (this.inFlightCount === 0 && this.idleWaiters.length > 0) {
+          for (const resolve of this.idleWaiters.splice(0)) resolve();
+        }
+      },
+    };
+  }
+}
+
+/** Creates a gateway. See GatewayOptions. */
+export function createGateway(options: GatewayOptions = {}): Gateway {
+  return new Gateway(options);
+}

@@ -1,0 +1,68 @@
+export {
+  type ApiKeyAuthOptions,
+  type ApiKeyEntry,
+  createApiKeyAuthPlugin,
+  hashApiKey,
+} from "./api-key-auth-plugin.js";
+export * from "./canonical-schemas.js";
+export type { CanonicalResponse, CompletionResponse, EmbeddingResponse } from "./canonical-types.js";
+export {
+  chatToCompletionChunk,
+  chatToCompletionResponse,
+  completionToChatRequest,
+} from "./completions-bridge.js";
+export type {
+  AttemptRecord,
+  Principal,
+  RequestContext,
+  RequestTimings,
+  RoutePlan,
+  RouteTarget,
+} from "./context.js";
+export { type ErrorCode, type ErrorCodeInfo, errorCodes } from "./error-codes.js";
+export {
+  type OpenAIErrorBody,
+  SwitchyardError,
+  type SwitchyardErrorOptions,
+  toSwitchyardError,
+} from "./errors.js";
+export { createGateway, Gateway, type GatewayOptions, type GatewayState } from "./gateway.js";
+export type { GatewayEvents } from "./gateway-events.js";
+export {
+  createGatewayHooks,
+  type EndpointSelection,
+  type GatewayHooks,
+  HookStage,
+  type RateLimitRejection,
+  type RetryDecision,
+  type RetryQuestion,
+} from "./gateway-hooks.js";
+export type { GatewayHttpRequest, GatewayHttpResponse } from "./http-types.js";
+export { createJsonLogger, type Logger, type LogLevel, silentLogger } from "./logger.js";
+export { parseOptions } from "./options.js";
+export { priceOf } from "./pipeline.js";
+export type { Plugin } from "./plugin.js";
+export type {
+  Endpoint,
+  ModelInfo,
+  ModelPrice,
+  Operation,
+  Provider,
+  ProviderCall,
+  StreamTranslator,
+  UpstreamErrorResponse,
+  UpstreamRequest,
+} from "./provider.js";
+export { parseRequest } from "./request-validation.js";
+export { createRetryPlugin, type RetryOptions } from "./retry-plugin.js";
+export { createRouterPlugin } from "./router-plugin.js";
+export { type SseEvent, SseReader } from "./sse-reader.js";
+export { encodeSseEvent, formatSseEvent, SSE_DONE, SSE_HEADERS } from "./sse-writer.js";
+export {
+  defaultTimeouts,
+  mapTransportError,
+  type TimeoutOptions,
+  Transport,
+  type TransportOptions,
+} from "./transport.js";
+export { parseRetryAfter, upstreamStatusError } from "./upstream-errors.js";

@@ -1,0 +1,165 @@
+import { Agent, type Dispatcher } from "undici";
+import { SwitchyardError } from "./errors.js";
+import type { Endpoint, UpstreamRequest } from "./provider.js";
+
+/** Upstream timeouts in ms. Each one fails with its own error code. */
+export interface TimeoutOptions {
+  /** TCP + TLS connect. @default 10000 */
+  connectMs: number;
+  /** From request sent to response headers (for non-streamed answers this covers the whole generation). @default 300000 */
+  firstByteMs: number;
+  /** Longest silence between body chunks (between stream events). @default 120000 */
+  idleMs: number;
+  /** The whole exchange, body included. @default 600000 */
+  totalMs: number;
+}
+
+/** Options of the undici transport. */
+export interface TransportOptions {
+  /** Most sockets per upstream origin. @default 256 */
+  connectionsPerOrigin?: number;
+  /** How long an idle keep-alive socket is kept. @default 30000 */
+  keepAliveTimeoutMs?: number;
+  timeouts?: Partial<TimeoutOptions>;
+  /** A dispatcher to use instead of the built-in Agent (tests, proxies). Not closed by the transport. */
+  dispatcher?: Dispatcher;
+}
+
+/** Defaults of every timeout, in one place. */
+export const defaultTimeouts: Readonly<TimeoutOptions> = Object.freeze({
+  connectMs: 10_000,
+  firstByteMs: 300_000,
+  idleMs: 120_000,
+  totalMs: 600_000,
+});
+
+/** An upstream response whose body has not been read yet. */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Dispatcher.ResponseData["body"];
+}
+
+/**
+ * Sends provider requests over undici with one keep-alive pool per upstream origin (undici's Agent keeps a
+ * Pool per origin). The caller's signal (client disconnect) aborts the request and its body.
+ */
+export class Transport {
+  readonly timeouts: Readonly<TimeoutOptions>;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+
+  constructor(options: TransportOptions = {}) {
+    this.timeouts = Object.freeze({ ...defaultTimeouts, ...options.timeouts });
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher =
+      options.dispatcher ??
+      new Agent({
+        connections: options.connectionsPerOrigin ?? 256,
+        keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+        connect: { timeout: this.timeouts.connectMs },
+      });
+  }
+
+  /**
+   * Sends one request. Resolves once response headers arrive; the body is left to the caller, who must
+   * consume or destroy it. Failures are SwitchyardErrors with a code per cause.
+   */
+  async send(
+    endpoint: Endpoint,
+    request: UpstreamRequest,
+    signal: AbortSignal,
+    requestId: string,
+  ): Promise<UpstreamResponse> {
+    const totalSignal = AbortSignal.timeout(this.timeouts.totalMs);
+    const combined = AbortSignal.any([signal, totalSignal]);
+    const headers: Record<string, string> = {
+      ...endpoint.headers,
+      ...request.headers,
+      "x-request-id": requestId,
+    };
+    if (request.body !== undefined) headers["content-type"] ??= "application/json";
+    try {
+      const response = await this.dispatcher.request({
+        origin: endpoint.origin,
+        path: endpoint.basePath + request.path,
+        method: request.method,
+        headers,
+        body: request.body ?? null,
+        signal: combined,
+        headersTimeout: this.timeouts.firstByteMs,
+        bodyTimeout: this.timeouts.idleMs,
+      });
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    } catch (error) {
+      throw mapTransportError(error, signal, totalSignal);
+    }
+  }
+
+  /** Closes every pool (waits for in-flight requests to finish). */
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /** Destroys every pool at once, aborting in-flight requests. */
+  async destroy(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.destroy();
+  }
+}
+
+/**
+ * Maps an undici or socket error (thrown by a request or while reading its body) to a SwitchyardError.
+ * `clientSignal` and `totalSignal` tell an abort by the client from the total timeout.
+ */
+export function mapTransportError(
+  error: unknown,
+  clientSignal?: AbortSignal,
+  totalSignal?: AbortSignal,
+): SwitchyardError {
+  if (SwitchyardError.is(error)) return error;
+  if (clientSignal?.aborted) {
+    return new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request.", { cause: error });
+  }
+  if (totalSignal?.aborted) {
+    return new SwitchyardError("SWY_ERR_UPSTREAM_TIMEOUT_TOTAL", "The upstream request took too long.", {
+      cause: error,
+    });
+  }
+  const code = (error as { code?: string } | undefined)?.code;
+  switch (code) {
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return new SwitchyardError(
+        "SWY_ERR_UPSTREAM_TIMEOUT_CONNECT",
+        "Connecting to the provider timed out.",
+        {
+          cause: error,
+        },
+      );
+    case "UND_ERR_HEADERS_TIMEOUT":
+      return new SwitchyardError(
+        "SWY_ERR_UPSTREAM_TIMEOUT_FIRST_BYTE",
+        "The provider did not answer in time.",
+        {
+          cause: error,
+        },
+      );
+    case "UND_ERR_BODY_TIMEOUT":
+      return new SwitchyardError(
+        "SWY_ERR_UPSTREAM_TIMEOUT_IDLE",
+        "The provider stopped sending mid-response.",
+        {
+          cause: error,
+        },
+      );
+    case "UND_ERR_SOCKET":
+    case "ECONNRESET":
+    case "EPIPE":
+      return new SwitchyardError("SWY_ERR_UPSTREAM_CONNECT", "The connection to the provider was lost.", {
+        cause: error,
+      });
+    default:
+      return new SwitchyardError("SWY_ERR_UPSTREAM_CONNECT", "The provider could not be reached.", {
+        cause: error,
+      });
+  }
+}

@@ -1,0 +1,7 @@
+export {
+  createNodeHandler,
+  type ListenOptions,
+  listen,
+  type NodeGatewayServer,
+  writeResponse,
+} from "./node.js";
