@@ -8,6 +8,8 @@ export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     testTimeout: 20_000,
+    // The JSON report is what .ci/run reads for its closing "N passed, M failed" line.
+    reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
     hookTimeout: 20_000,
   },
 });

@@ -20,6 +20,8 @@ export class OpenAIStreamPassthrough {
   done = false;
   /** An upstream `{"error": ...}` event, if one came. */
   errorEvent: unknown;
+  /** Set when an event's JSON was visibly cut short; that event and all after it are withheld. */
+  malformed = false;
   private pending: Buffer | undefined;
 
   constructor(private readonly forwardUsageChunk: boolean) {}
@@ -60,7 +62,14 @@ export class OpenAIStreamPassthrough {
 
   // Returns false when the event must not reach the client.
   private inspect(input: Buffer, start: number, end: number): boolean {
+    if (this.malformed) return false;
     const event = input.subarray(start, end);
+    // A data event must end in `}` (a JSON chunk) or `]` ([DONE]): an O(1) check that catches truncated JSON
+    // without parsing every chunk on the fast path.
+    if (event[0] === 100 /* d */ && !endsLikeJson(event)) {
+      this.malformed = true;
+      return false;
+    }
     const usageAt = event.indexOf(USAGE_KEY);
     if (usageAt !== -1 && objectFollows(event, usageAt + USAGE_KEY.length)) {
       const chunk = parseDataLines(event.toString("utf8"));
@@ -94,6 +103,15 @@ function nextBoundary(input: Buffer, from: number): { at: number; end: number } 
   if (lf === -1 && crlf === -1) return -1;
   if (crlf === -1 || (lf !== -1 && lf < crlf)) return { at: lf, end: lf + 2 };
   return { at: crlf, end: crlf + 4 };
+}
+
+function endsLikeJson(event: Buffer): boolean {
+  for (let index = event.length - 1; index >= 0; index--) {
+    const byte = event[index];
+    if (byte === 10 || byte === 13 || byte === 32 || byte === 9) continue;
+    return byte === 125 /* } */ || byte === 93; /* ] */
+  }
+  return false;
 }
 
 function objectFollows(input: Buffer, from: number): boolean {

@@ -373,6 +373,12 @@ function relayStream(
         context.timings.firstByteMs ??= performance.now() - context.startedAt;
         yield out;
       }
+      if (relay.malformed) {
+        throw new SwitchyardError(
+          "SWY_ERR_UPSTREAM_INVALID_RESPONSE",
+          "The provider sent a malformed stream event.",
+        );
+      }
     }
     const rest = relay.flush();
     if (rest.byteLength > 0) yield rest;

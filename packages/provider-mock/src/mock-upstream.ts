@@ -135,23 +135,29 @@ function matchRoute(method: string, pathname: string): Route | undefined {
   return undefined;
 }
 
-// Resolves with the body text, or undefined when it is too large or the client went away mid-body.
-function readBody(request: IncomingMessage): Promise<string | undefined> {
+type BodyResult =
+  | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "too-large" }
+  | { readonly kind: "aborted" };
+
+function readBody(request: IncomingMessage): Promise<BodyResult> {
   return new Promise((resolve) => {
-    let body = "";
+    let text = "";
     let tooLarge = false;
     request.setEncoding("utf8");
     request.on("data", (chunk: string) => {
       if (tooLarge) return;
-      body += chunk;
-      if (body.length > MAX_BODY_CHARACTERS) {
+      text += chunk;
+      if (text.length > MAX_BODY_CHARACTERS) {
+        // Keep draining without keeping the text, so the connection stays usable for the 413 answer.
         tooLarge = true;
-        body = "";
+        text = "";
       }
     });
-    request.on("end", () => resolve(tooLarge ? undefined : body));
-    request.on("error", () => resolve(undefined));
-    request.on("close", () => resolve(undefined));
+    request.on("end", () => resolve(tooLarge ? { kind: "too-large" } : { kind: "text", text }));
+    // Both fire only when the client went away before the body ended; after "end" they change nothing.
+    request.on("error", () => resolve({ kind: "aborted" }));
+    request.on("close", () => resolve({ kind: "aborted" }));
   });
 }
 
@@ -294,8 +300,10 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
     });
     response.setHeader("x-request-id", `req_mock_${id}`);
 
-    const rawBody = await readBody(request);
-    if (!exchange.isOpen) return;
+    const body = await readBody(request);
+    // The response's own "close" settles the exchange as aborted; there is nobody left to answer.
+    if (body.kind === "aborted" || !exchange.isOpen) return;
+    const rawBody = body.kind === "text" ? body.text : undefined;
     const parsed = parseJson(rawBody);
     const recorded: RecordedRequest = Object.freeze({
       id,
@@ -367,7 +375,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
         break;
     }
 
-    if (rawBody === undefined) {
+    if (body.kind === "too-large") {
       const message = `The request body exceeds ${MAX_BODY_CHARACTERS} characters.`;
       sendJson(
         exchange,
@@ -419,6 +427,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
   const server = createServer({ noDelay: true }, (request, response) => {
     handle(request, response).catch((error: unknown) => {
       // A throwing `reply` option or event listener must not take the server down with it.
+      if (response.destroyed) return;
       if (response.headersSent) {
         response.destroy();
         return;
