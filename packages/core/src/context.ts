@@ -75,6 +75,12 @@ export interface RequestContext {
   usage: Usage | undefined;
   /** USD cost of `usage`, when the model has a price. */
   cost: number | undefined;
+  /**
+   * Stream events relayed to the client so far. When a stream ends before the provider reported usage
+   * (the client left), this is the best estimate of completion tokens generated: providers send about one
+   * token per event.
+   */
+  streamedEvents: number;
   readonly timings: RequestTimings;
   /** Headers plugins add to the client response (e.g. rate-limit headers). */
   readonly responseHeaders: Record<string, string>;
@@ -110,6 +116,7 @@ export class GatewayRequestContext implements RequestContext {
   readonly attempts: AttemptRecord[] = [];
   usage: Usage | undefined = undefined;
   cost: number | undefined = undefined;
+  streamedEvents = 0;
   readonly timings: RequestTimings = {};
   readonly responseHeaders: Record<string, string> = {};
   readonly locals: Record<string | symbol, unknown> = {};

@@ -20,6 +20,8 @@ export class OpenAIStreamPassthrough {
   done = false;
   /** An upstream `{"error": ...}` event, if one came. */
   errorEvent: unknown;
+  /** Data events forwarded so far (OpenAI sends about one token per event). */
+  events = 0;
   /** Set when an event's JSON was visibly cut short; that event and all after it are withheld. */
   malformed = false;
   private pending: Buffer | undefined;
@@ -66,9 +68,12 @@ export class OpenAIStreamPassthrough {
     const event = input.subarray(start, end);
     // A data event must end in `}` (a JSON chunk) or `]` ([DONE]): an O(1) check that catches truncated JSON
     // without parsing every chunk on the fast path.
-    if (event[0] === 100 /* d */ && !endsLikeJson(event)) {
-      this.malformed = true;
-      return false;
+    if (event[0] === 100 /* d */) {
+      if (!endsLikeJson(event)) {
+        this.malformed = true;
+        return false;
+      }
+      this.events++;
     }
     const usageAt = event.indexOf(USAGE_KEY);
     if (usageAt !== -1 && objectFollows(event, usageAt + USAGE_KEY.length)) {

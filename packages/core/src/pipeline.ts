@@ -371,6 +371,7 @@ function relayStream(
       const out = relay.push(chunk);
       if (out.byteLength > 0) {
         context.timings.firstByteMs ??= performance.now() - context.startedAt;
+        context.streamedEvents = relay.events;
         yield out;
       }
       if (relay.malformed) {
@@ -398,6 +399,7 @@ function relayStream(
         if (chunk.choices.length === 0 && !context.streamUsageRequested) return undefined;
       }
       const out = transform ? hooks.transformStreamChunk.call(chunk, context) : chunk;
+      context.streamedEvents++;
       return encodeSseEvent(JSON.stringify(bridged ? chatToCompletionChunk(out) : out));
     };
     for await (const bytes of response.body) {
