@@ -49,7 +49,9 @@ export type {
   Operation,
   Provider,
   ProviderCall,
+  ProviderHttp,
   StreamTranslator,
+  UpstreamAnswer,
   UpstreamErrorResponse,
   UpstreamRequest,
 } from "./provider.js";

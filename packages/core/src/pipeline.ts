@@ -288,8 +288,19 @@ async function attempt(
     endpoint,
     context,
   };
-  const upstreamRequest = provider.buildRequest(request, call);
-  const response = await runtime.transport.send(endpoint, upstreamRequest, context.signal, context.id);
+  const transport = runtime.transport;
+  const response = provider.execute
+    ? await provider.execute(request, call, {
+        send: (upstreamRequest, url) =>
+          transport.send(
+            endpoint,
+            upstreamRequest,
+            context.signal,
+            context.id,
+            url ? upstreamUrl(url) : undefined,
+          ),
+      })
+    : await transport.send(endpoint, provider.buildRequest(request, call), context.signal, context.id);
   record.status = response.status;
   record.durationMs = performance.now() - context.startedAt - record.startedAt;
   if (response.status >= 400) {
@@ -320,6 +331,17 @@ async function attempt(
   if (bridged) canonical = chatToCompletionResponse(canonical as ChatCompletionResponse);
   if (hooks.transformResponse.isUsed()) canonical = await hooks.transformResponse.promise(canonical, context);
   return { status: 200, headers, body: JSON.stringify(canonical) };
+}
+
+function upstreamUrl(url: string): URL {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new SwitchyardError(
+      "SWY_ERR_UPSTREAM_INVALID_RESPONSE",
+      "The provider returned a URL that is not http(s).",
+    );
+  }
+  return parsed;
 }
 
 function responseHeaders(context: RequestContext, response: UpstreamResponse): Record<string, string> {

@@ -1,3 +1,4 @@
+import type { Dispatcher } from "undici";
 import type { CanonicalRequest, ChatCompletionChunk } from "./canonical-schemas.js";
 import type { CanonicalResponse } from "./canonical-types.js";
 import type { RequestContext } from "./context.js";
@@ -49,6 +50,25 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
+}
+
+/**
+ * HTTP access for providers that need more than one exchange per call (Replicate polls a prediction and
+ * streams from a URL its API returns). Requests carry the endpoint's headers and the request's abort signal.
+ */
+export interface ProviderHttp {
+  /**
+   * Sends a request to the call's endpoint, or to `url` when given: an absolute URL the provider's own API
+   * returned (never one a client supplied).
+   */
+  send(request: UpstreamRequest, url?: string): Promise<UpstreamAnswer>;
+}
+
+/** An upstream answer whose body has not been read yet (undici's body: async-iterable, `.text()`, `.json()`). */
+export interface UpstreamAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Dispatcher.ResponseData["body"];
 }
 
 /** What an upstream error looked like, for `Provider.parseError`. */
@@ -106,6 +126,12 @@ export interface Provider {
   parseError(response: UpstreamErrorResponse, call: ProviderCall): SwitchyardError;
   /** A translator for one streamed response. */
   createStreamTranslator(call: ProviderCall): StreamTranslator;
+  /**
+   * Optional: run the whole exchange yourself (several requests, polling) and return the final answer,
+   * which the gateway then reads like any other: `parseError` for >= 400, `parseResponse` or the stream
+   * translator otherwise. When absent, the gateway sends `buildRequest`'s request once.
+   */
+  execute?(request: CanonicalRequest, call: ProviderCall, http: ProviderHttp): Promise<UpstreamAnswer>;
   /** Called once when the gateway starts (e.g. to start an embedded server). */
   start?(): Promise<void>;
   /** Called once when the gateway closes. */

@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher } from "undici";
 import { SwitchyardError } from "./errors.js";
-import type { Endpoint, UpstreamRequest } from "./provider.js";
+import type { Endpoint, UpstreamAnswer, UpstreamRequest } from "./provider.js";
 
 /** Upstream timeouts in ms. Each one fails with its own error code. */
 export interface TimeoutOptions {
@@ -34,11 +34,7 @@ export const defaultTimeouts: Readonly<TimeoutOptions> = Object.freeze({
 });
 
 /** An upstream response whose body has not been read yet. */
-export interface UpstreamResponse {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: Dispatcher.ResponseData["body"];
-}
+export type UpstreamResponse = UpstreamAnswer;
 
 /**
  * Sends provider requests over undici with one keep-alive pool per upstream origin (undici's Agent keeps a
@@ -70,6 +66,7 @@ export class Transport {
     request: UpstreamRequest,
     signal: AbortSignal,
     requestId: string,
+    url?: URL,
   ): Promise<UpstreamResponse> {
     const totalSignal = AbortSignal.timeout(this.timeouts.totalMs);
     const combined = AbortSignal.any([signal, totalSignal]);
@@ -81,8 +78,8 @@ export class Transport {
     if (request.body !== undefined) headers["content-type"] ??= "application/json";
     try {
       const response = await this.dispatcher.request({
-        origin: endpoint.origin,
-        path: endpoint.basePath + request.path,
+        origin: url ? url.origin : endpoint.origin,
+        path: url ? url.pathname + url.search : endpoint.basePath + request.path,
         method: request.method,
         headers,
         body: request.body ?? null,
