@@ -19,8 +19,18 @@ const providerFactories: Record<ProviderConfig["type"], (options: Record<string,
 
 /** Builds a gateway from a validated config. Provider option errors name the provider's place in the file. */
 export function buildGateway(config: SwitchyardConfig): Gateway {
+  const seen = new Map<string, number>();
   const providers = config.providers.map((entry, index) => {
     const { type, ...options } = entry;
+    const name = entry.name ?? type;
+    const earlier = seen.get(name);
+    if (earlier !== undefined) {
+      throw new SwitchyardError(
+        "SWY_ERR_CONFIG_INVALID",
+        `providers[${index}]: name '${name}' is already used by providers[${earlier}]; give one a "name".`,
+      );
+    }
+    seen.set(name, index);
     try {
       return providerFactories[type](options);
     } catch (error) {

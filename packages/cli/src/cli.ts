@@ -88,7 +88,7 @@ async function serve(values: { config?: string; host?: string; port?: string }, 
     ? await loadConfig(values.config, io.env)
     : defaultConfig(io.env);
   const port = values.port === undefined ? config.server.port : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if ((values.port !== undefined && !/^\d+$/.test(values.port)) || port < 0 || port > 65535) {
     throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `--port must be 0-65535, not '${values.port}'.`);
   }
   const gateway = buildGateway(config);

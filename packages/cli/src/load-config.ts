@@ -24,7 +24,8 @@ export async function loadConfig(
   } catch (error) {
     throw new SwitchyardError(
       "SWY_ERR_CONFIG_INVALID",
-      `${file}: not valid JSON (${(error as Error).message}).`,
+      // Node's message quotes the text around the error, which may be a secret: keep only the position.
+      `${file}: not valid JSON${/position \d+/.exec((error as Error).message)?.[0].replace(/^/, " at ") ?? ""}.`,
     );
   }
   return parseConfig(raw, env, file);
@@ -58,6 +59,7 @@ export function parseConfig(
 /** The config used when no file is given: the mock provider, plus OpenAI when OPENAI_API_KEY is set. */
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env): SwitchyardConfig {
   const providers: unknown[] = [{ type: "mock" }];
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder, interpolated below
   if (env.OPENAI_API_KEY) providers.push({ type: "openai", apiKey: "${OPENAI_API_KEY}" });
   return parseConfig({ providers }, env, "default config");
 }

@@ -20,9 +20,22 @@ export interface RouteTarget {
   readonly params?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Hedging: when the first attempt has not answered after a delay, start a second one on another endpoint
+ * (or the next target) and keep whichever answers first; the other is cancelled.
+ */
+export interface HedgePolicy {
+  /** Fixed delay before the hedge, in ms; also the delay while `percentile` has too few samples. */
+  readonly delayMs: number;
+  /** Use this latency percentile of the first endpoint (e.g. 95) as the delay once it is known. */
+  readonly percentile?: number;
+}
+
 /** The ordered targets a request may try: the first, then each fallback. */
 export interface RoutePlan {
   readonly targets: readonly RouteTarget[];
+  /** Hedge the first attempt (opt-in per route). */
+  readonly hedge?: HedgePolicy;
 }
 
 /** What happened on one upstream attempt. */

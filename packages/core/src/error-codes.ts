@@ -117,6 +117,13 @@ export const errorCodes = {
     retryable: true,
     description: "The provider sent no response headers within `timeouts.firstByteMs`.",
   },
+  SWY_ERR_UPSTREAM_TIMEOUT_FIRST_TOKEN: {
+    status: 504,
+    type: "server_error",
+    code: "upstream_first_token_timeout",
+    retryable: true,
+    description: "A stream's first event did not arrive within `timeouts.firstTokenMs` of its headers.",
+  },
   SWY_ERR_UPSTREAM_TIMEOUT_IDLE: {
     status: 504,
     type: "server_error",
@@ -145,6 +152,13 @@ export const errorCodes = {
     code: "upstream_invalid_request",
     retryable: false,
     description: "The provider rejected the request as invalid (upstream 400/422); its message is kept.",
+  },
+  SWY_ERR_UPSTREAM_CONTENT_FILTERED: {
+    status: 400,
+    type: "invalid_request_error",
+    code: "content_filter",
+    retryable: false,
+    description: "The provider's content filter blocked the prompt; its message and flagged categories are kept.",
   },
   SWY_ERR_UPSTREAM_NOT_FOUND: {
     status: 404,

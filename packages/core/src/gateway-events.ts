@@ -1,4 +1,4 @@
-import type { RequestContext } from "./context.js";
+import type { AttemptRecord, RequestContext } from "./context.js";
 import type { SwitchyardError } from "./errors.js";
 import type { RetryDecision } from "./gateway-hooks.js";
 
@@ -11,6 +11,8 @@ export interface GatewayEvents {
   "request:start": (context: RequestContext) => void;
   /** A request finished: `error` is set when it failed. */
   "request:end": (context: RequestContext, error: SwitchyardError | undefined) => void;
+  /** A hedged second attempt started (the first had not answered within the hedge delay). */
+  "attempt:hedged": (context: RequestContext, attempt: AttemptRecord) => void;
   /** An upstream attempt failed; `decision` says what happens next. */
   "attempt:failed": (context: RequestContext, error: SwitchyardError, decision: RetryDecision) => void;
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from "eventemitter3";
 import { z } from "zod";
+import { EndpointStatsRegistry } from "./endpoint-stats.js";
 import { SwitchyardError } from "./errors.js";
 import type { GatewayEvents } from "./gateway-events.js";
 import { createGatewayHooks, type GatewayHooks } from "./gateway-hooks.js";
@@ -46,6 +47,7 @@ const gatewayOptionsSchema = z.object({
       firstByteMs: z.number().positive().optional(),
       idleMs: z.number().positive().optional(),
       totalMs: z.number().positive().optional(),
+      firstTokenMs: z.number().positive().optional(),
     })
     .strict()
     .default({}),
@@ -64,6 +66,8 @@ export class Gateway {
   /** Notifications for applications (request start/end, failed attempts). */
   readonly events = new EventEmitter<GatewayEvents>();
   readonly logger: Logger;
+  /** Live per-endpoint numbers (in flight, latency EWMA and p95, failure streak) for balancers and breakers. */
+  readonly endpointStats = new EndpointStatsRegistry();
   private readonly providerMap = new Map<string, Provider>();
   private readonly pluginNames = new Set<string>();
   private readonly modelsByProvider = new Map<Provider, Map<string, ModelInfo>>();
@@ -239,6 +243,7 @@ export class Gateway {
     return {
       hooks: this.hooks,
       transport: this.transport,
+      endpointStats: this.endpointStats,
       logger: this.logger,
       events: this.events,
       requireAuth: this.settings.requireAuth,

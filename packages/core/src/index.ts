@@ -13,12 +13,14 @@ export {
 } from "./completions-bridge.js";
 export type {
   AttemptRecord,
+  HedgePolicy,
   Principal,
   RequestContext,
   RequestTimings,
   RoutePlan,
   RouteTarget,
 } from "./context.js";
+export { EndpointStats, EndpointStatsRegistry } from "./endpoint-stats.js";
 export { type ErrorCode, type ErrorCodeInfo, errorCodes } from "./error-codes.js";
 export {
   type OpenAIErrorBody,

@@ -64,7 +64,8 @@ describe("OpenAIStreamPassthrough", () => {
   });
 
   it("records an upstream error event", () => {
-    const { relay } = run(['data: {"error":{"message":"boom"}}\n\n'], true);
+    const { out, relay } = run([`data: {"error":{"message":"boom"}}\n\n`], true);
+    expect(out).toBe("");
     expect(relay.errorEvent).toEqual({ error: { message: "boom" } });
   });
 

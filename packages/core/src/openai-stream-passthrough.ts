@@ -95,7 +95,11 @@ export class OpenAIStreamPassthrough {
     const errorAt = event.indexOf(ERROR_KEY);
     if (errorAt !== -1 && errorAt < 8) {
       const parsed = parseDataLines(event.toString("utf8"));
-      if (parsed && typeof parsed === "object" && "error" in parsed) this.errorEvent = parsed;
+      if (parsed && typeof parsed === "object" && "error" in parsed) {
+        // Withheld: the gateway ends the stream with its own, OpenAI-shaped error event instead.
+        this.errorEvent = parsed;
+        return false;
+      }
     }
     return true;
   }

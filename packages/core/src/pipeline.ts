@@ -1,39 +1,31 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EventEmitter } from "eventemitter3";
-import type {
-  CanonicalRequest,
-  ChatCompletionChunk,
-  ChatCompletionRequest,
-  ChatCompletionResponse,
-  CompletionRequest,
-  Usage,
-} from "./canonical-schemas.js";
-import type { CanonicalResponse } from "./canonical-types.js";
+import type { Usage } from "./canonical-schemas.js";
 import {
-  chatToCompletionChunk,
-  chatToCompletionResponse,
-  completionToChatRequest,
-} from "./completions-bridge.js";
-import { GatewayRequestContext, type RequestContext, type RouteTarget } from "./context.js";
+  GatewayRequestContext,
+  type HedgePolicy,
+  type RequestContext,
+  type RoutePlan,
+  type RouteTarget,
+} from "./context.js";
+import type { EndpointStatsRegistry } from "./endpoint-stats.js";
 import { SwitchyardError, toSwitchyardError } from "./errors.js";
 import type { GatewayEvents } from "./gateway-events.js";
 import type { GatewayHooks, RetryDecision } from "./gateway-hooks.js";
 import type { GatewayHttpRequest, GatewayHttpResponse } from "./http-types.js";
 import type { Logger } from "./logger.js";
-import { OpenAIStreamPassthrough } from "./openai-stream-passthrough.js";
-import type { Endpoint, ModelInfo, Operation, Provider, ProviderCall } from "./provider.js";
+import type { Endpoint, ModelInfo, Operation, Provider } from "./provider.js";
 import { readJsonBody } from "./read-body.js";
 import { operationSchemas, parseRequest } from "./request-validation.js";
-import { SseReader } from "./sse-reader.js";
-import { encodeSseEvent, SSE_DONE, SSE_HEADERS } from "./sse-writer.js";
-import type { Transport, UpstreamResponse } from "./transport.js";
-import { mapTransportError } from "./transport.js";
+import type { Transport } from "./transport.js";
+import { type AttemptResult, type RunningAttempt, startAttempt } from "./upstream-attempt.js";
 
 /** What the pipeline needs from its gateway. */
 export interface PipelineRuntime {
   readonly hooks: GatewayHooks;
   readonly transport: Transport;
+  readonly endpointStats: EndpointStatsRegistry;
   readonly logger: Logger;
   readonly events: EventEmitter<GatewayEvents>;
   readonly requireAuth: boolean;
@@ -46,9 +38,7 @@ export interface PipelineRuntime {
 }
 
 const JSON_HEADERS = { "content-type": "application/json" } as const;
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
-const UPSTREAM_REQUEST_ID_HEADERS = ["x-request-id", "request-id"] as const;
 
 const routes: Record<string, Operation | "models" | "health"> = {
   "/v1/chat/completions": "chat",
@@ -146,7 +136,7 @@ async function runPipeline(
       );
     }
     context.route = plan;
-    const response = await attemptLoop(runtime, context, plan.targets);
+    const response = await attemptLoop(runtime, context, plan);
     streaming =
       response.body !== null && typeof response.body === "object" && Symbol.asyncIterator in response.body;
     if (!streaming) finishRequest(runtime, context, undefined);
@@ -161,61 +151,136 @@ async function runPipeline(
 async function attemptLoop(
   runtime: PipelineRuntime,
   context: GatewayRequestContext,
-  targets: readonly RouteTarget[],
+  plan: RoutePlan,
 ): Promise<GatewayHttpResponse> {
+  const targets = plan.targets;
   const failed = new Set<Endpoint>();
   let targetIndex = 0;
   let attemptOnTarget = 0;
+  let hedgeAvailable = plan.hedge !== undefined;
   for (;;) {
     const target = targets[targetIndex] as RouteTarget;
-    const endpoint = selectEndpoint(runtime, context, target, failed);
+    const primary = startAttempt(runtime, context, target, selectEndpoint(runtime, context, target, failed));
     attemptOnTarget++;
-    const record = { target, endpoint, startedAt: performance.now() - context.startedAt };
-    context.attempts.push(record);
-    try {
-      return await attempt(runtime, context, target, endpoint, record);
-    } catch (error) {
-      const failure = toSwitchyardError(error);
-      Object.assign(record, {
-        error: failure,
-        durationMs: performance.now() - context.startedAt - record.startedAt,
+    let settled: Settled;
+    if (hedgeAvailable && plan.hedge) {
+      hedgeAvailable = false;
+      settled = await hedged(runtime, context, plan.hedge, primary, () => {
+        const hedgeTarget = hedgeTargetFor(targets, targetIndex, primary);
+        const blocked = new Set([...failed, primary.endpoint]);
+        return startAttempt(
+          runtime,
+          context,
+          hedgeTarget,
+          selectEndpoint(runtime, context, hedgeTarget, blocked),
+        );
       });
-      if (context.signal.aborted || failure.code === "SWY_ERR_CLIENT_CLOSED") {
-        throw new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request.", {
-          cause: failure,
-        });
-      }
-      failed.add(endpoint);
-      const hasFallback = targetIndex + 1 < targets.length;
-      const decision: RetryDecision = runtime.hooks.shouldRetry.isUsed()
-        ? (runtime.hooks.shouldRetry.call(
-            {
-              error: failure,
-              attemptOnTarget,
-              attemptsTotal: context.attempts.length,
-              target,
-              endpoint,
-              hasFallback,
-            },
-            context,
-          ) ?? defaultDecision(failure, hasFallback))
-        : defaultDecision(failure, hasFallback);
-      runtime.events.emit("attempt:failed", context, failure, decision);
-      if (decision.action === "retry") {
-        if (decision.delayMs > 0)
-          await sleep(decision.delayMs, undefined, { signal: context.signal }).catch(() => {});
-        if (context.signal.aborted)
-          throw new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request.");
-        continue;
-      }
-      if (decision.action === "fallback" && hasFallback) {
-        targetIndex++;
-        attemptOnTarget = 0;
-        continue;
-      }
-      throw failure;
+    } else settled = await settle(primary);
+    if (settled.ok) return commit(runtime, context, settled.result);
+    const { failure, attempt } = settled;
+    if (context.signal.aborted || failure.code === "SWY_ERR_CLIENT_CLOSED") {
+      throw new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request.", {
+        cause: failure,
+      });
     }
+    failed.add(attempt.endpoint);
+    const hasFallback = targetIndex + 1 < targets.length;
+    const decision: RetryDecision = runtime.hooks.shouldRetry.isUsed()
+      ? (runtime.hooks.shouldRetry.call(
+          {
+            error: failure,
+            attemptOnTarget,
+            attemptsTotal: context.attempts.length,
+            target,
+            endpoint: attempt.endpoint,
+            hasFallback,
+          },
+          context,
+        ) ?? defaultDecision(failure, hasFallback))
+      : defaultDecision(failure, hasFallback);
+    runtime.events.emit("attempt:failed", context, failure, decision);
+    if (decision.action === "retry") {
+      if (decision.delayMs > 0)
+        await sleep(decision.delayMs, undefined, { signal: context.signal }).catch(() => {});
+      if (context.signal.aborted)
+        throw new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request.");
+      continue;
+    }
+    if (decision.action === "fallback" && hasFallback) {
+      targetIndex++;
+      attemptOnTarget = 0;
+      continue;
+    }
+    throw failure;
   }
+}
+
+type Settled =
+  | { readonly ok: true; readonly result: AttemptResult; readonly attempt: RunningAttempt }
+  | { readonly ok: false; readonly failure: SwitchyardError; readonly attempt: RunningAttempt };
+
+function settle(attempt: RunningAttempt): Promise<Settled> {
+  return attempt.result.then(
+    (result) => ({ ok: true as const, result, attempt }),
+    (error: unknown) => ({ ok: false as const, failure: toSwitchyardError(error), attempt }),
+  );
+}
+
+/**
+ * Races the primary attempt against a hedge started after the policy's delay: the first success wins and
+ * the other is cancelled; when one fails, the other is awaited; when both fail, the later failure counts.
+ */
+async function hedged(
+  runtime: PipelineRuntime,
+  context: RequestContext,
+  policy: HedgePolicy,
+  primary: RunningAttempt,
+  startHedge: () => RunningAttempt,
+): Promise<Settled> {
+  const learned = policy.percentile
+    ? runtime.endpointStats.get(primary.endpoint).percentile(policy.percentile)
+    : undefined;
+  const delayMs = learned ?? policy.delayMs;
+  let timer: NodeJS.Timeout | undefined;
+  const first = await Promise.race([
+    settle(primary),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), delayMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (first !== undefined || context.signal.aborted) return first ?? settle(primary);
+  const secondary = startHedge();
+  runtime.events.emit("attempt:hedged", context, secondary.record);
+  const pending = [settle(primary), settle(secondary)];
+  const winner = await Promise.race(pending);
+  const other = winner.attempt === primary ? secondary : primary;
+  if (winner.ok) {
+    other.cancel();
+    return winner;
+  }
+  const second = await (winner.attempt === primary ? pending[1] : pending[0]);
+  return second as Settled;
+}
+
+function hedgeTargetFor(
+  targets: readonly RouteTarget[],
+  index: number,
+  primary: RunningAttempt,
+): RouteTarget {
+  const current = targets[index] as RouteTarget;
+  // Another endpoint of the same target when there is one; else the next target.
+  if (current.provider.endpoints.length > 1) return current;
+  return targets[index + 1] ?? current ?? primary.record.target;
+}
+
+function commit(
+  runtime: PipelineRuntime,
+  context: GatewayRequestContext,
+  result: AttemptResult,
+): GatewayHttpResponse {
+  if (result.kind === "complete") return result.response;
+  return result.stream.commit((error) => finishRequest(runtime, context, error));
 }
 
 function defaultDecision(error: SwitchyardError, hasFallback: boolean): RetryDecision {
@@ -250,272 +315,6 @@ function selectEndpoint(
     if (!failed.has(candidate)) return candidate;
   }
   return endpoints[start % endpoints.length] as Endpoint;
-}
-
-interface AttemptState {
-  durationMs?: number;
-  status?: number;
-}
-
-async function attempt(
-  runtime: PipelineRuntime,
-  context: GatewayRequestContext,
-  target: RouteTarget,
-  endpoint: Endpoint,
-  record: AttemptState & { startedAt: number },
-): Promise<GatewayHttpResponse> {
-  const { hooks } = runtime;
-  const provider = target.provider;
-  const info = runtime.modelInfo(provider, target.model);
-  // Legacy completions go to a chat-only model as chat, and are shaped back on the way out.
-  const bridged =
-    context.operation === "completions" &&
-    (provider.dialect !== "openai" || !(info?.operations ?? ["chat"]).includes("completions"));
-  let request: CanonicalRequest = bridged
-    ? completionToChatRequest(context.request as CompletionRequest)
-    : { ...context.request };
-  if (target.params) request = { ...request, ...target.params };
-  request.model = target.model;
-  if (context.stream && !context.streamUsageRequested) {
-    // Ask for usage so it is always known (limits, cost); the client is not shown the extra chunk.
-    const streamOptions = (request as ChatCompletionRequest).stream_options;
-    (request as ChatCompletionRequest).stream_options = { ...streamOptions, include_usage: true };
-  }
-  if (hooks.transformRequest.isUsed()) request = await hooks.transformRequest.promise(request, context);
-  const call: ProviderCall = {
-    operation: bridged ? "chat" : context.operation,
-    model: target.model,
-    endpoint,
-    context,
-  };
-  const transport = runtime.transport;
-  const response = provider.execute
-    ? await provider.execute(request, call, {
-        send: (upstreamRequest, url) =>
-          transport.send(
-            endpoint,
-            upstreamRequest,
-            context.signal,
-            context.id,
-            url ? upstreamUrl(url) : undefined,
-          ),
-      })
-    : await transport.send(endpoint, provider.buildRequest(request, call), context.signal, context.id);
-  record.status = response.status;
-  record.durationMs = performance.now() - context.startedAt - record.startedAt;
-  if (response.status >= 400) {
-    const body = await readErrorBody(response, context.signal);
-    throw provider.parseError({ status: response.status, headers: response.headers, body }, call);
-  }
-  const headers = responseHeaders(context, response);
-  if (context.stream) return relayStream(runtime, context, provider, call, response, headers, bridged);
-  let text: string;
-  try {
-    text = await response.body.text();
-  } catch (error) {
-    throw mapTransportError(error, context.signal);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new SwitchyardError(
-      "SWY_ERR_UPSTREAM_INVALID_RESPONSE",
-      "The provider's answer is not valid JSON.",
-    );
-  }
-  let canonical: CanonicalResponse = provider.parseResponse(parsed, call);
-  context.usage = normaliseUsage(canonical.usage);
-  const passthrough = provider.dialect === "openai" && !bridged && !hooks.transformResponse.isUsed();
-  if (passthrough) return { status: 200, headers, body: text };
-  if (bridged) canonical = chatToCompletionResponse(canonical as ChatCompletionResponse);
-  if (hooks.transformResponse.isUsed()) canonical = await hooks.transformResponse.promise(canonical, context);
-  return { status: 200, headers, body: JSON.stringify(canonical) };
-}
-
-function upstreamUrl(url: string): URL {
-  const parsed = new URL(url);
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    throw new SwitchyardError(
-      "SWY_ERR_UPSTREAM_INVALID_RESPONSE",
-      "The provider returned a URL that is not http(s).",
-    );
-  }
-  return parsed;
-}
-
-function responseHeaders(context: RequestContext, response: UpstreamResponse): Record<string, string> {
-  const headers: Record<string, string> = {
-    ...(context.stream ? SSE_HEADERS : JSON_HEADERS),
-    ...context.responseHeaders,
-    "x-request-id": context.id,
-  };
-  for (const name of UPSTREAM_REQUEST_ID_HEADERS) {
-    const value = response.headers[name];
-    if (typeof value === "string") {
-      headers["x-upstream-request-id"] = value;
-      break;
-    }
-  }
-  return headers;
-}
-
-function relayStream(
-  runtime: PipelineRuntime,
-  context: GatewayRequestContext,
-  provider: Provider,
-  call: ProviderCall,
-  response: UpstreamResponse,
-  headers: Record<string, string>,
-  bridged: boolean,
-): GatewayHttpResponse {
-  const passthrough =
-    provider.dialect === "openai" && !bridged && !runtime.hooks.transformStreamChunk.isUsed();
-  let started = false;
-  let finished = false;
-  const finish = (error: SwitchyardError | undefined) => {
-    if (finished) return;
-    finished = true;
-    context.signal.removeEventListener("abort", onAbortBeforeStart);
-    finishRequest(runtime, context, error);
-  };
-  // If the client leaves before the adapter starts reading, the generator never runs: clean up here.
-  const onAbortBeforeStart = () => {
-    if (started) return;
-    response.body.destroy();
-    finish(new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request."));
-  };
-  context.signal.addEventListener("abort", onAbortBeforeStart, { once: true });
-
-  async function* passthroughBody(): AsyncGenerator<Uint8Array> {
-    const relay = new OpenAIStreamPassthrough(context.streamUsageRequested);
-    for await (const chunk of response.body) {
-      const out = relay.push(chunk);
-      if (out.byteLength > 0) {
-        context.timings.firstByteMs ??= performance.now() - context.startedAt;
-        context.streamedEvents = relay.events;
-        yield out;
-      }
-      if (relay.malformed) {
-        throw new SwitchyardError(
-          "SWY_ERR_UPSTREAM_INVALID_RESPONSE",
-          "The provider sent a malformed stream event.",
-        );
-      }
-    }
-    const rest = relay.flush();
-    if (rest.byteLength > 0) yield rest;
-    if (relay.usage) context.usage = normaliseUsage(relay.usage);
-    if (relay.errorEvent) throw upstreamStreamError(relay.errorEvent);
-    if (!relay.done) throw streamCut();
-  }
-
-  async function* translatedBody(): AsyncGenerator<Uint8Array> {
-    const reader = new SseReader();
-    const translator = provider.createStreamTranslator(call);
-    const hooks = runtime.hooks;
-    const transform = hooks.transformStreamChunk.isUsed();
-    const emit = (chunk: ChatCompletionChunk): Uint8Array | undefined => {
-      if (chunk.usage) {
-        context.usage = normaliseUsage(chunk.usage);
-        if (chunk.choices.length === 0 && !context.streamUsageRequested) return undefined;
-      }
-      const out = transform ? hooks.transformStreamChunk.call(chunk, context) : chunk;
-      context.streamedEvents++;
-      return encodeSseEvent(JSON.stringify(bridged ? chatToCompletionChunk(out) : out));
-    };
-    for await (const bytes of response.body) {
-      for (const event of reader.push(bytes)) {
-        for (const chunk of translator.push(event)) {
-          const out = emit(chunk);
-          if (out) {
-            context.timings.firstByteMs ??= performance.now() - context.startedAt;
-            yield out;
-          }
-        }
-      }
-    }
-    for (const event of reader.end()) {
-      for (const chunk of translator.push(event)) {
-        const out = emit(chunk);
-        if (out) yield out;
-      }
-    }
-    if (!translator.done) throw streamCut();
-    yield SSE_DONE;
-  }
-
-  async function* body(): AsyncGenerator<Uint8Array> {
-    started = true;
-    let failure: SwitchyardError | undefined;
-    try {
-      yield* passthrough ? passthroughBody() : translatedBody();
-    } catch (error) {
-      failure = context.signal.aborted
-        ? new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request.", { cause: error })
-        : streamFailure(error);
-      // Headers are gone: the error travels as an SSE event, which the OpenAI SDKs raise as an APIError.
-      if (!context.signal.aborted) yield encodeSseEvent(JSON.stringify(failure.toBody()));
-    } finally {
-      if (!response.body.destroyed) response.body.destroy();
-      if (failure === undefined && context.signal.aborted) {
-        failure = new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request.");
-      }
-      finish(failure);
-    }
-  }
-
-  return { status: 200, headers, body: body() };
-}
-
-function streamCut(): SwitchyardError {
-  return new SwitchyardError(
-    "SWY_ERR_UPSTREAM_STREAM_CUT",
-    "The provider's stream ended before it was complete.",
-  );
-}
-
-function streamFailure(error: unknown): SwitchyardError {
-  if (SwitchyardError.is(error)) return error;
-  const mapped = mapTransportError(error);
-  if (mapped.code === "SWY_ERR_UPSTREAM_CONNECT") {
-    return new SwitchyardError("SWY_ERR_UPSTREAM_STREAM_CUT", "The provider's stream was interrupted.", {
-      cause: error,
-    });
-  }
-  return mapped;
-}
-
-function upstreamStreamError(event: unknown): SwitchyardError {
-  const message = (event as { error?: { message?: unknown } }).error?.message;
-  return new SwitchyardError(
-    "SWY_ERR_UPSTREAM_SERVER",
-    typeof message === "string" ? message : "The provider reported an error mid-stream.",
-  );
-}
-
-async function readErrorBody(response: UpstreamResponse, signal: AbortSignal): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of response.body) {
-      const buffer = chunk as Buffer;
-      chunks.push(buffer);
-      size += buffer.byteLength;
-      if (size >= MAX_ERROR_BODY_BYTES) break;
-    }
-  } catch (error) {
-    throw mapTransportError(error, signal);
-  } finally {
-    if (!response.body.destroyed) response.body.destroy();
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString("utf8");
-}
-
-function normaliseUsage(usage: Usage | undefined): Usage | undefined {
-  if (!usage) return undefined;
-  if (usage.completion_tokens !== undefined) return usage;
-  return { ...usage, completion_tokens: Math.max(0, usage.total_tokens - usage.prompt_tokens) };
 }
 
 function finishRequest(

@@ -12,6 +12,11 @@ export interface TimeoutOptions {
   idleMs: number;
   /** The whole exchange, body included. @default 600000 */
   totalMs: number;
+  /**
+   * Streams only: from response headers to the first stream event. A stream that fails before its first
+   * event reached the client can still be retried or fall back. @default 300000
+   */
+  firstTokenMs: number;
 }
 
 /** Options of the undici transport. */
@@ -31,7 +36,19 @@ export const defaultTimeouts: Readonly<TimeoutOptions> = Object.freeze({
   firstByteMs: 300_000,
   idleMs: 120_000,
   totalMs: 600_000,
+  firstTokenMs: 300_000,
 });
+
+/** How one request is sent. */
+export interface SendOptions {
+  /** Aborts this request (the attempt's signal: the client leaving, a hedge lost, a timeout). */
+  readonly signal: AbortSignal;
+  /** The client's own signal, to tell a client abort from other aborts. */
+  readonly clientSignal: AbortSignal;
+  readonly requestId: string;
+  /** An absolute URL the provider's API returned; the endpoint's origin and base path otherwise. */
+  readonly url?: URL;
+}
 
 /** An upstream response whose body has not been read yet. */
 export type UpstreamResponse = UpstreamAnswer;
@@ -61,21 +78,16 @@ export class Transport {
    * Sends one request. Resolves once response headers arrive; the body is left to the caller, who must
    * consume or destroy it. Failures are SwitchyardErrors with a code per cause.
    */
-  async send(
-    endpoint: Endpoint,
-    request: UpstreamRequest,
-    signal: AbortSignal,
-    requestId: string,
-    url?: URL,
-  ): Promise<UpstreamResponse> {
+  async send(endpoint: Endpoint, request: UpstreamRequest, options: SendOptions): Promise<UpstreamResponse> {
     const totalSignal = AbortSignal.timeout(this.timeouts.totalMs);
-    const combined = AbortSignal.any([signal, totalSignal]);
+    const combined = AbortSignal.any([options.signal, totalSignal]);
     const headers: Record<string, string> = {
       ...endpoint.headers,
       ...request.headers,
-      "x-request-id": requestId,
+      "x-request-id": options.requestId,
     };
     if (request.body !== undefined) headers["content-type"] ??= "application/json";
+    const url = options.url;
     try {
       const response = await this.dispatcher.request({
         origin: url ? url.origin : endpoint.origin,
@@ -89,7 +101,7 @@ export class Transport {
       });
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
-      throw mapTransportError(error, signal, totalSignal);
+      throw mapTransportError(error, options.clientSignal, totalSignal);
     }
   }
 

@@ -2,7 +2,22 @@ import type { ModelInfo, Provider } from "@switchyard/core";
 import { SwitchyardError } from "@switchyard/core";
 import { createOpenAIProvider } from "@switchyard/provider-openai";
 import { createMockUpstream, type MockUpstream } from "./mock-upstream.js";
-import type { MockUpstreamOptions } from "./mock-upstream-options.js";
+import { type MockUpstreamOptions, resolveMockUpstreamOptions } from "./mock-upstream-options.js";
+
+const KNOWN_OPTIONS = new Set([
+  "name",
+  "baseURL",
+  "latencyMs",
+  "firstByteDelayMs",
+  "tokensPerSecond",
+  "chunkTokens",
+  "replyTokens",
+  "reply",
+  "models",
+  "apiKey",
+  "record",
+  "faults",
+]);
 
 /** Options of `createMockProvider`: the mock upstream's options, plus where it runs. */
 export interface MockProviderOptions extends Omit<MockUpstreamOptions, "host" | "port"> {
@@ -28,8 +43,21 @@ const MOCK_PRICE = Object.freeze({ inputPerMillion: 1, outputPerMillion: 2, cach
 export function createMockProvider(
   options: MockProviderOptions = {},
 ): Provider & { readonly upstream?: MockUpstream } {
+  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key));
+  if (unknown.length > 0) {
+    throw new SwitchyardError(
+      "SWY_ERR_CONFIG_INVALID",
+      `mock provider options: unknown option '${unknown[0]}'.`,
+    );
+  }
   const { name = "mock", baseURL, ...upstreamOptions } = options;
   const modelIds = options.models ?? ["mock-1", "mock-1-mini"];
+  try {
+    // Checked now, not when the gateway starts, so a bad config fails at load (and in `switchyard check`).
+    resolveMockUpstreamOptions({ ...upstreamOptions, models: modelIds });
+  } catch (error) {
+    throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `mock provider options: ${(error as Error).message}`);
+  }
   const models: readonly ModelInfo[] = Object.freeze(
     modelIds.map((id) => ({
       id,
@@ -63,7 +91,7 @@ export function createMockProvider(
     createStreamTranslator: (call) => started().createStreamTranslator(call),
     async start() {
       if (inner) return;
-      upstream = await createMockUpstream({ ...upstreamOptions, models: modelIds, record: false });
+      upstream = await createMockUpstream({ record: false, ...upstreamOptions, models: modelIds });
       inner = build(`${upstream.url}/v1`);
     },
     async close() {

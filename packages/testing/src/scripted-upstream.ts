@@ -131,7 +131,10 @@ async function writeStream(response: ServerResponse, stream: WireStream, onAbort
       response.socket?.destroy();
       return;
     }
-    if (!response.write(event)) await once(response, "drain").catch(() => {});
+    if (stream.cutAfter !== undefined) {
+      // Wait until the bytes are handed to the socket, so a cut comes after them, not instead of them.
+      await new Promise<void>((resolve) => response.write(event, () => resolve()));
+    } else if (!response.write(event)) await once(response, "drain").catch(() => {});
     if (stream.delayMs) await new Promise((resolve) => setTimeout(resolve, stream.delayMs));
   }
   if (!closed) response.end();
