@@ -97,6 +97,8 @@ export interface RequestContext {
   readonly timings: RequestTimings;
   /** Headers plugins add to the client response (e.g. rate-limit headers). */
   readonly responseHeaders: Record<string, string>;
+  /** Headers plugins add to every upstream request (e.g. `traceparent`). Provider credentials win over them. */
+  readonly upstreamHeaders: Record<string, string>;
   /** Scratch space for plugins; key by your plugin's name or a symbol. */
   readonly locals: Record<string | symbol, unknown>;
 }
@@ -132,6 +134,7 @@ export class GatewayRequestContext implements RequestContext {
   streamedEvents = 0;
   readonly timings: RequestTimings = {};
   readonly responseHeaders: Record<string, string> = {};
+  readonly upstreamHeaders: Record<string, string> = {};
   readonly locals: Record<string | symbol, unknown> = {};
 
   constructor(init: RequestContextInit) {

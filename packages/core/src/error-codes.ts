@@ -158,7 +158,8 @@ export const errorCodes = {
     type: "invalid_request_error",
     code: "content_filter",
     retryable: false,
-    description: "The provider's content filter blocked the prompt; its message and flagged categories are kept.",
+    description:
+      "The provider's content filter blocked the prompt; its message and flagged categories are kept.",
   },
   SWY_ERR_UPSTREAM_NOT_FOUND: {
     status: 404,

@@ -11,6 +11,13 @@ export interface GatewayEvents {
   "request:start": (context: RequestContext) => void;
   /** A request finished: `error` is set when it failed. */
   "request:end": (context: RequestContext, error: SwitchyardError | undefined) => void;
+  /** An upstream attempt started (`attempt.endpoint`, `attempt.target`). */
+  "attempt:start": (context: RequestContext, attempt: AttemptRecord) => void;
+  /**
+   * An upstream attempt is over: for streams when the stream ends. `attempt.error` is set when it failed,
+   * `attempt.status` is the upstream status when one came.
+   */
+  "attempt:end": (context: RequestContext, attempt: AttemptRecord) => void;
   /** A hedged second attempt started (the first had not answered within the hedge delay). */
   "attempt:hedged": (context: RequestContext, attempt: AttemptRecord) => void;
   /** An upstream attempt failed; `decision` says what happens next. */

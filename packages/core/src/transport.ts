@@ -46,6 +46,8 @@ export interface SendOptions {
   /** The client's own signal, to tell a client abort from other aborts. */
   readonly clientSignal: AbortSignal;
   readonly requestId: string;
+  /** Headers from plugins (tracing); the endpoint's and the provider's own headers override them. */
+  readonly extraHeaders?: Readonly<Record<string, string>>;
   /** An absolute URL the provider's API returned; the endpoint's origin and base path otherwise. */
   readonly url?: URL;
 }
@@ -82,6 +84,7 @@ export class Transport {
     const totalSignal = AbortSignal.timeout(this.timeouts.totalMs);
     const combined = AbortSignal.any([options.signal, totalSignal]);
     const headers: Record<string, string> = {
+      ...options.extraHeaders,
       ...endpoint.headers,
       ...request.headers,
       "x-request-id": options.requestId,

@@ -53,6 +53,7 @@ export function startAttempt(
   context.signal.addEventListener("abort", onClientAbort, { once: true });
   const stats = runtime.endpointStats.get(endpoint);
   stats.inFlight++;
+  runtime.events.emit("attempt:start", context, record);
   let released = false;
   // Stats and the client-abort link live as long as the upstream exchange: for streams, until the stream ends.
   const release = (ok: boolean) => {
@@ -61,6 +62,7 @@ export function startAttempt(
     stats.inFlight--;
     if (!ok) stats.record(0, false);
     context.signal.removeEventListener("abort", onClientAbort);
+    runtime.events.emit("attempt:end", context, record);
   };
   let prepared: PreparedStream | undefined;
   let cancelled = false;
@@ -124,7 +126,12 @@ async function run(
     endpoint,
     context,
   };
-  const sendOptions = { signal, clientSignal: context.signal, requestId: context.id };
+  const sendOptions = {
+    signal,
+    clientSignal: context.signal,
+    requestId: context.id,
+    extraHeaders: context.upstreamHeaders,
+  };
   const response = provider.execute
     ? await provider.execute(request, call, {
         send: (upstreamRequest, url) =>
