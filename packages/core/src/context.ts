@@ -36,6 +36,10 @@ export interface RoutePlan {
   readonly targets: readonly RouteTarget[];
   /** Hedge the first attempt (opt-in per route). */
   readonly hedge?: HedgePolicy;
+  /**
+   * Which failures may move on to the next target. @default retryable failures and content-filter blocks
+   */
+  readonly shouldFallback?: (error: SwitchyardError) => boolean;
 }
 
 /** What happened on one upstream attempt. */

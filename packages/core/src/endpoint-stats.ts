@@ -1,3 +1,4 @@
+import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { Endpoint } from "./provider.js";
 
 const SAMPLES = 64;
@@ -15,6 +16,8 @@ export class EndpointStats {
   ewmaMs: number | undefined;
   /** Failures in a row since the last success. */
   consecutiveFailures = 0;
+  /** The endpoint's circuit breaker, when the breaker plugin is installed. */
+  breaker: CircuitBreaker | undefined;
   /** Successes and failures counted since start. */
   successes = 0;
   failures = 0;
@@ -47,14 +50,32 @@ export class EndpointStats {
 
 /** Stats for every endpoint, created on first use. */
 export class EndpointStatsRegistry {
-  private readonly byEndpoint = new WeakMap<Endpoint, EndpointStats>();
+  private readonly byEndpoint = new Map<Endpoint, EndpointStats>();
+  /** Set by the circuit-breaker plugin: gives each endpoint's stats a breaker. */
+  breakerFactory: ((endpoint: Endpoint) => CircuitBreaker) | undefined;
 
   get(endpoint: Endpoint): EndpointStats {
     let stats = this.byEndpoint.get(endpoint);
     if (!stats) {
       stats = new EndpointStats();
+      stats.breaker = this.breakerFactory?.(endpoint);
       this.byEndpoint.set(endpoint, stats);
     }
     return stats;
+  }
+
+  /** Every endpoint seen so far, with its stats. */
+  entries(): IterableIterator<[Endpoint, EndpointStats]> {
+    return this.byEndpoint.entries();
+  }
+
+  /** Whether the endpoint can take an attempt now (no breaker, or one that is not open or out of probes). */
+  available(endpoint: Endpoint): boolean {
+    return this.get(endpoint).breaker?.available() ?? true;
+  }
+
+  /** Counts an attempt going to the endpoint (a half-open breaker's probe). */
+  admit(endpoint: Endpoint): void {
+    this.get(endpoint).breaker?.admit();
   }
 }

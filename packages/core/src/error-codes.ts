@@ -75,6 +75,22 @@ export const errorCodes = {
     retryable: false,
     description: "A limit of the gateway's own was reached; `Retry-After` says when to come back.",
   },
+  SWY_ERR_LIMIT_REQUEST_TOO_LARGE: {
+    status: 413,
+    type: "invalid_request_error",
+    code: "rate_limit_request_too_large",
+    retryable: false,
+    description:
+      "The request alone needs more than a limit's whole capacity (e.g. prompt + max_tokens over a tokens-per-minute limit); retrying cannot help.",
+  },
+  SWY_ERR_LIMIT_STORE_UNAVAILABLE: {
+    status: 503,
+    type: "server_error",
+    code: "rate_limit_store_unavailable",
+    retryable: true,
+    description:
+      "The rate-limit store (e.g. Redis) could not be reached and the limiter is set to fail closed.",
+  },
   SWY_ERR_ROUTE_MODEL_NOT_FOUND: {
     status: 404,
     type: "invalid_request_error",

@@ -12,6 +12,7 @@ import type { Plugin } from "./plugin.js";
 import type { ModelInfo, Provider } from "./provider.js";
 import { createRetryPlugin, type RetryOptions } from "./retry-plugin.js";
 import { createRouterPlugin } from "./router-plugin.js";
+import { createTelemetryPlugin, type TelemetryOptions } from "./telemetry/telemetry-plugin.js";
 import { type TimeoutOptions, Transport, type TransportOptions } from "./transport.js";
 
 /** Options of `createGateway`. */
@@ -32,6 +33,11 @@ export interface GatewayOptions {
   retry?: RetryOptions | false;
   /** Where the gateway logs. @default a JSON-lines logger on stderr at "info" */
   logger?: Logger;
+  /**
+   * OpenTelemetry spans and metrics (a no-op until an SDK is registered, e.g. by `@switchyard/otel`) and a
+   * log line per request, or `false` to install none. @default {}
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 const gatewayOptionsSchema = z.object({
@@ -72,6 +78,7 @@ export class Gateway {
   private readonly pluginNames = new Set<string>();
   private readonly modelsByProvider = new Map<Provider, Map<string, ModelInfo>>();
   private readonly modelOwners = new Map<string, { provider: Provider; info: ModelInfo }>();
+  private readonly advertised = new Map<string, string>();
   private readonly settings: Readonly<z.infer<typeof gatewayOptionsSchema>>;
   private readonly transport: Transport;
   private readonly runtime: PipelineRuntime;
@@ -81,7 +88,7 @@ export class Gateway {
   private idleWaiters: Array<() => void> = [];
 
   constructor(options: GatewayOptions = {}) {
-    const { providers, plugins, logger, transport, retry, ...scalar } = options;
+    const { providers, plugins, logger, transport, retry, telemetry, ...scalar } = options;
     this.settings = parseOptions(gatewayOptionsSchema, scalar, "gateway");
     this.logger = logger ?? createJsonLogger();
     this.hooks = createGatewayHooks();
@@ -103,6 +110,7 @@ export class Gateway {
     for (const provider of providers ?? []) this.addProvider(provider);
     this.use(createRouterPlugin());
     if (retry !== false) this.use(createRetryPlugin(retry ?? {}));
+    if (telemetry !== false) this.use(createTelemetryPlugin(telemetry ?? {}));
     for (const plugin of plugins ?? []) this.use(plugin);
   }
 
@@ -162,6 +170,13 @@ export class Gateway {
       );
     }
     this.providerMap.set(provider.name, provider);
+    return this;
+  }
+
+  /** Lists a model id (an alias) in `GET /v1/models`, owned by `ownedBy`. Only before start. */
+  advertiseModel(id: string, ownedBy: string): this {
+    this.assertConfigurable(`advertiseModel(${id})`);
+    this.advertised.set(id, ownedBy);
     return this;
   }
 
@@ -249,8 +264,12 @@ export class Gateway {
       requireAuth: this.settings.requireAuth,
       bodyLimitBytes: this.settings.bodyLimitBytes,
       modelInfo: (provider, model) => this.modelInfo(provider, model),
-      listModels: () =>
-        [...this.modelOwners.entries()].map(([id, owner]) => ({ id, owned_by: owner.provider.name })),
+      listModels: () => [
+        ...[...this.advertised.entries()].map(([id, ownedBy]) => ({ id, owned_by: ownedBy })),
+        ...[...this.modelOwners.entries()]
+          .filter(([id]) => !this.advertised.has(id))
+          .map(([id, owner]) => ({ id, owned_by: owner.provider.name })),
+      ],
       isDraining: () => this.currentState === "draining" || this.currentState === "closed",
       requestStarted: () => {
         this.inFlightCount++;

@@ -7,6 +7,13 @@ export {
 export * from "./canonical-schemas.js";
 export type { CanonicalResponse, CompletionResponse, EmbeddingResponse } from "./canonical-types.js";
 export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitState,
+  defaultCircuitBreakerOptions,
+} from "./circuit-breaker.js";
+export { createCircuitBreakerPlugin } from "./circuit-breaker-plugin.js";
+export {
   chatToCompletionChunk,
   chatToCompletionResponse,
   completionToChatRequest,
@@ -28,8 +35,9 @@ export {
   type SwitchyardErrorOptions,
   toSwitchyardError,
 } from "./errors.js";
+export { type FailureClass, failureClassOf } from "./failure-class.js";
 export { createGateway, Gateway, type GatewayOptions, type GatewayState } from "./gateway.js";
-export type { GatewayEvents } from "./gateway-events.js";
+export type { GatewayEvents, LimitDecision } from "./gateway-events.js";
 export {
   createGatewayHooks,
   type EndpointSelection,
@@ -40,9 +48,14 @@ export {
   type RetryQuestion,
 } from "./gateway-hooks.js";
 export type { GatewayHttpRequest, GatewayHttpResponse } from "./http-types.js";
+export {
+  type BalancingStrategy,
+  createLoadBalancerPlugin,
+  type LoadBalancerOptions,
+} from "./load-balancer-plugin.js";
 export { createJsonLogger, type Logger, type LogLevel, silentLogger } from "./logger.js";
 export { parseOptions } from "./options.js";
-export { priceOf } from "./pipeline.js";
+export { defaultShouldFallback, priceOf } from "./pipeline.js";
 export type { Plugin } from "./plugin.js";
 export type {
   Endpoint,
@@ -60,7 +73,24 @@ export type {
 export { parseRequest } from "./request-validation.js";
 export { createRetryPlugin, type RetryOptions } from "./retry-plugin.js";
 export { createRouterPlugin } from "./router-plugin.js";
+export {
+  createRoutesPlugin,
+  defaultFallbackOn,
+  type RouteOptions,
+  type RoutesOptions,
+  type RouteTargetOptions,
+} from "./routes-plugin.js";
 export { type SseEvent, SseReader } from "./sse-reader.js";
+export { INSTRUMENTATION_SCOPE } from "./telemetry/otel-handles.js";
+export { redactSecrets } from "./telemetry/redact.js";
+export {
+  createRequestLogPlugin,
+  type RequestLogLine,
+  type RequestLogOptions,
+  requestLogLine,
+} from "./telemetry/request-log-plugin.js";
+export * from "./telemetry/semantic-conventions.js";
+export { createTelemetryPlugin, type TelemetryOptions } from "./telemetry/telemetry-plugin.js";
 export { encodeSseEvent, formatSseEvent, SSE_DONE, SSE_HEADERS } from "./sse-writer.js";
 export {
   defaultTimeouts,

@@ -160,7 +160,20 @@ async function attemptLoop(
   let hedgeAvailable = plan.hedge !== undefined;
   for (;;) {
     const target = targets[targetIndex] as RouteTarget;
-    const primary = startAttempt(runtime, context, target, selectEndpoint(runtime, context, target, failed));
+    let endpoint: Endpoint;
+    try {
+      endpoint = selectEndpoint(runtime, context, target, failed);
+    } catch (error) {
+      // No endpoint can take it (all circuits open): the next target may.
+      const failure = toSwitchyardError(error);
+      if (targetIndex + 1 < targets.length && (plan.shouldFallback ?? defaultShouldFallback)(failure)) {
+        targetIndex++;
+        attemptOnTarget = 0;
+        continue;
+      }
+      throw failure;
+    }
+    const primary = startAttempt(runtime, context, target, endpoint);
     attemptOnTarget++;
     let settled: Settled;
     if (hedgeAvailable && plan.hedge) {
@@ -184,7 +197,8 @@ async function attemptLoop(
       });
     }
     failed.add(attempt.endpoint);
-    const hasFallback = targetIndex + 1 < targets.length;
+    const hasFallback =
+      targetIndex + 1 < targets.length && (plan.shouldFallback ?? defaultShouldFallback)(failure);
     const decision: RetryDecision = runtime.hooks.shouldRetry.isUsed()
       ? (runtime.hooks.shouldRetry.call(
           {
@@ -250,7 +264,13 @@ async function hedged(
   ]);
   clearTimeout(timer);
   if (first !== undefined || context.signal.aborted) return first ?? settle(primary);
-  const secondary = startHedge();
+  let secondary: RunningAttempt;
+  try {
+    secondary = startHedge();
+  } catch {
+    // Nowhere to hedge to (no other endpoint available): keep waiting for the first.
+    return settle(primary);
+  }
   runtime.events.emit("attempt:hedged", context, secondary.record);
   const pending = [settle(primary), settle(secondary)];
   const winner = await Promise.race(pending);
@@ -283,8 +303,13 @@ function commit(
   return result.stream.commit((error) => finishRequest(runtime, context, error));
 }
 
-function defaultDecision(error: SwitchyardError, hasFallback: boolean): RetryDecision {
-  return error.retryable && hasFallback ? { action: "fallback" } : { action: "fail" };
+function defaultDecision(_error: SwitchyardError, hasFallback: boolean): RetryDecision {
+  return hasFallback ? { action: "fallback" } : { action: "fail" };
+}
+
+/** Retryable failures move on to the next target; so does a block by the provider's content filter. */
+export function defaultShouldFallback(error: SwitchyardError): boolean {
+  return error.retryable || (error.code as string) === "SWY_ERR_UPSTREAM_CONTENT_FILTERED";
 }
 
 const roundRobin = new WeakMap<Provider, number>();
@@ -295,21 +320,45 @@ function selectEndpoint(
   target: RouteTarget,
   failed: ReadonlySet<Endpoint>,
 ): Endpoint {
-  const endpoints = target.provider.endpoints;
-  if (endpoints.length === 0) {
+  const all = target.provider.endpoints;
+  if (all.length === 0) {
     throw new SwitchyardError(
       "SWY_ERR_ROUTE_NO_ENDPOINT",
       `Provider '${target.provider.name}' has no endpoints.`,
     );
   }
-  if (runtime.hooks.selectEndpoint.isUsed()) {
-    const chosen = runtime.hooks.selectEndpoint.call({ target, endpoints, failed }, context);
-    if (chosen) return chosen;
+  const stats = runtime.endpointStats;
+  // Health-aware for every strategy: endpoints whose breaker is open are not offered.
+  const endpoints =
+    all.length === 1
+      ? stats.available(all[0] as Endpoint)
+        ? all
+        : []
+      : all.filter((endpoint) => stats.available(endpoint));
+  if (endpoints.length === 0) {
+    throw new SwitchyardError(
+      "SWY_ERR_ROUTE_NO_ENDPOINT",
+      `Every endpoint of provider '${target.provider.name}' is unavailable (circuit open).`,
+    );
   }
+  let chosen: Endpoint | undefined;
+  if (runtime.hooks.selectEndpoint.isUsed()) {
+    chosen = runtime.hooks.selectEndpoint.call({ target, endpoints, failed }, context);
+  }
+  chosen ??= roundRobinPick(target.provider, endpoints, failed);
+  stats.admit(chosen);
+  return chosen;
+}
+
+// Default balancing: round-robin, skipping endpoints that already failed for this request.
+function roundRobinPick(
+  provider: Provider,
+  endpoints: readonly Endpoint[],
+  failed: ReadonlySet<Endpoint>,
+): Endpoint {
   if (endpoints.length === 1) return endpoints[0] as Endpoint;
-  // Default balancing: round-robin, skipping endpoints that already failed for this request.
-  const start = roundRobin.get(target.provider) ?? 0;
-  roundRobin.set(target.provider, (start + 1) % endpoints.length);
+  const start = roundRobin.get(provider) ?? 0;
+  roundRobin.set(provider, (start + 1) % endpoints.length);
   for (let offset = 0; offset < endpoints.length; offset++) {
     const candidate = endpoints[(start + offset) % endpoints.length] as Endpoint;
     if (!failed.has(candidate)) return candidate;
@@ -384,10 +433,15 @@ function health(runtime: PipelineRuntime, method: string, requestId: string): Ga
     );
   }
   const draining = runtime.isDraining();
+  const endpoints = [...runtime.endpointStats.entries()].map(([endpoint, stats]) => ({
+    id: endpoint.id,
+    circuit: stats.breaker?.state ?? "closed",
+    inFlight: stats.inFlight,
+  }));
   return {
     status: draining ? 503 : 200,
     headers: { ...JSON_HEADERS, "x-request-id": requestId, "cache-control": "no-store" },
-    body: JSON.stringify({ status: draining ? "draining" : "ok" }),
+    body: JSON.stringify({ status: draining ? "draining" : "ok", endpoints }),
   };
 }
 

@@ -4,6 +4,7 @@ import { SwitchyardError } from "./errors.js";
 import { createGateway } from "./gateway.js";
 import type { RetryQuestion } from "./gateway-hooks.js";
 import { silentLogger } from "./logger.js";
+import { createRetryPlugin } from "./retry-plugin.js";
 
 function decide(question: Partial<RetryQuestion>, options = {}) {
   const gateway = createGateway({ logger: silentLogger, retry: options });
@@ -48,6 +49,32 @@ describe("the built-in retry policy", () => {
       action: "fallback",
     });
     const error = new SwitchyardError("SWY_ERR_UPSTREAM_BAD_REQUEST", "x");
-    expect(decide({ error, hasFallback: true })).toEqual({ action: "fail" });
+    expect(decide({ error, hasFallback: false })).toEqual({ action: "fail" });
+    // The pipeline offers a fallback only when the route allows it for this failure; the policy never retries it.
+    expect(decide({ error, hasFallback: true })).toEqual({ action: "fallback" });
+  });
+
+  it("keeps retries within the budget: beyond the floor, a fraction of the requests", () => {
+    const gateway = createGateway({
+      logger: silentLogger,
+      retry: false,
+      plugins: [createRetryPlugin({ budget: { ratio: 0.5, minPerSecond: 2 } }, () => 5_000)],
+    });
+    const ask = () =>
+      gateway.hooks.shouldRetry.call(
+        {
+          error: new SwitchyardError("SWY_ERR_UPSTREAM_SERVER", "x"),
+          attemptOnTarget: 1,
+          attemptsTotal: 1,
+          hasFallback: false,
+          target: {} as never,
+          endpoint: {} as never,
+        },
+        {} as RequestContext,
+      )?.action;
+    // The floor: two retries this second, then nothing until requests fund more.
+    expect([ask(), ask(), ask()]).toEqual(["retry", "retry", "fail"]);
+    for (let index = 0; index < 4; index++) gateway.events.emit("request:start", {} as RequestContext);
+    expect([ask(), ask(), ask()]).toEqual(["retry", "retry", "fail"]);
   });
 });

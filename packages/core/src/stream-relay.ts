@@ -33,8 +33,8 @@ export interface StreamSetup {
   /** A chat stream shaped back into legacy completion chunks. */
   readonly bridged: boolean;
   readonly firstTokenMs: number;
-  /** Called once when the upstream body is done with (stats). */
-  readonly onUpstreamDone: (ok: boolean) => void;
+  /** Called once when the upstream body is done with: `undefined` when it ended well, `null` when discarded. */
+  readonly onUpstreamDone: (outcome: SwitchyardError | undefined | null) => void;
 }
 
 /** Reads until the first event is ready (bounded by `firstTokenMs`); throws when the stream fails first. */
@@ -44,11 +44,11 @@ export async function prepareStream(setup: StreamSetup): Promise<PreparedStream>
     setup.provider.dialect === "openai" && !setup.bridged && !setup.hooks.transformStreamChunk.isUsed();
   const source = passthrough ? passthroughBody(setup) : translatedBody(setup);
   let upstreamDone = false;
-  const releaseUpstream = (ok: boolean) => {
+  const releaseUpstream = (outcome: SwitchyardError | undefined | null) => {
     if (upstreamDone) return;
     upstreamDone = true;
     if (!response.body.destroyed) response.body.destroy();
-    setup.onUpstreamDone(ok);
+    setup.onUpstreamDone(outcome);
   };
   let timer: NodeJS.Timeout | undefined;
   let first: IteratorResult<Uint8Array>;
@@ -69,21 +69,21 @@ export async function prepareStream(setup: StreamSetup): Promise<PreparedStream>
       }),
     ]);
   } catch (error) {
-    releaseUpstream(false);
     void source.return(undefined).catch(() => {});
-    if (context.signal.aborted) throw clientClosed(error);
-    const failure = streamFailure(error);
+    let failure = context.signal.aborted ? clientClosed(error) : streamFailure(error);
     // Nothing reached the client yet, so even a cut stream is safe to try again.
-    throw failure.code === "SWY_ERR_UPSTREAM_STREAM_CUT"
-      ? new SwitchyardError(failure.code, failure.message, { retryable: true, cause: error })
-      : failure;
+    if (failure.code === "SWY_ERR_UPSTREAM_STREAM_CUT") {
+      failure = new SwitchyardError(failure.code, failure.message, { retryable: true, cause: error });
+    }
+    releaseUpstream(failure);
+    throw failure;
   } finally {
     clearTimeout(timer);
   }
 
   return {
     discard() {
-      releaseUpstream(false);
+      releaseUpstream(null);
       void source.return(undefined).catch(() => {});
     },
     commit(finish) {
@@ -93,7 +93,7 @@ export async function prepareStream(setup: StreamSetup): Promise<PreparedStream>
         if (finished) return;
         finished = true;
         context.signal.removeEventListener("abort", onAbortBeforeStart);
-        releaseUpstream(error === undefined);
+        releaseUpstream(error);
         finish(error);
       };
       // If the client leaves before the adapter starts reading, the body generator never runs: clean up here.

@@ -132,7 +132,8 @@ export function mapTransportError(
   if (clientSignal?.aborted) {
     return new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request.", { cause: error });
   }
-  if (totalSignal?.aborted) {
+  // AbortSignal.timeout() aborts with a TimeoutError: the total timeout, even where the signal is not at hand.
+  if (totalSignal?.aborted || (error as { name?: string } | undefined)?.name === "TimeoutError") {
     return new SwitchyardError("SWY_ERR_UPSTREAM_TIMEOUT_TOTAL", "The upstream request took too long.", {
       cause: error,
     });

@@ -56,12 +56,18 @@ export function startAttempt(
   runtime.events.emit("attempt:start", context, record);
   let released = false;
   // Stats and the client-abort link live as long as the upstream exchange: for streams, until the stream ends.
-  const release = (ok: boolean) => {
+  // `undefined`: it went well; `null`: cancelled (a lost hedge) and says nothing about the endpoint.
+  const release = (outcome: SwitchyardError | undefined | null) => {
     if (released) return;
     released = true;
     stats.inFlight--;
-    if (!ok) stats.record(0, false);
     context.signal.removeEventListener("abort", onClientAbort);
+    if (outcome === undefined) stats.breaker?.record(true);
+    else if (outcome !== null && outcome.code !== "SWY_ERR_CLIENT_CLOSED") {
+      // An endpoint that answered, even with a 4xx, is healthy; only retryable failures count against it.
+      if (outcome.retryable) stats.record(0, false);
+      stats.breaker?.record(!outcome.retryable);
+    }
     runtime.events.emit("attempt:end", context, record);
   };
   let prepared: PreparedStream | undefined;
@@ -76,7 +82,7 @@ export function startAttempt(
       const failure = SwitchyardError.is(error) ? error : mapTransportError(error, context.signal);
       record.error = failure;
       record.durationMs ??= performance.now() - context.startedAt - record.startedAt;
-      release(false);
+      release(cancelled ? null : failure);
       throw failure;
     },
   );
@@ -100,7 +106,7 @@ async function run(
   record: AttemptRecord,
   signal: AbortSignal,
   stats: EndpointStats,
-  release: (ok: boolean) => void,
+  release: (outcome: SwitchyardError | undefined | null) => void,
 ): Promise<AttemptResult> {
   const { hooks, transport } = runtime;
   const provider = target.provider;
@@ -183,7 +189,7 @@ async function run(
   }
   let canonical: CanonicalResponse = provider.parseResponse(parsed, call);
   stats.record(record.durationMs, true);
-  release(true);
+  release(undefined);
   context.usage = normaliseUsage(canonical.usage);
   const passthrough = provider.dialect === "openai" && !bridged && !hooks.transformResponse.isUsed();
   if (passthrough) return { kind: "complete", response: { status: 200, headers, body: text } };
