@@ -98,3 +98,56 @@ describe("buildGateway", () => {
     expect((await chat(gateway, { authorization: "Bearer gk-not-the-configured-key" })).status).toBe(401);
   });
 });
+
+describe("buildGateway: routing from the config", () => {
+  it("serves a route alias with its fallback and lists it", async () => {
+    const gateway = build({
+      providers: [
+        { type: "mock", name: "flaky", faults: { rate: 1, kinds: [{ kind: "status", status: 503 }] } },
+        { type: "mock", name: "steady" },
+      ],
+      routes: [
+        {
+          model: "house-model",
+          targets: [
+            { provider: "flaky", model: "mock-1" },
+            { provider: "steady", model: "mock-1" },
+          ],
+        },
+      ],
+      loadBalancing: { strategy: "least-in-flight" },
+      circuitBreaker: { consecutiveFailures: 3 },
+    });
+    const response = await gateway.handle({
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "house-model", messages: [{ role: "user", content: "hi" }] }),
+      signal: new AbortController().signal,
+    });
+    expect(response.status).toBe(200);
+    const models = await gateway.handle({
+      method: "GET",
+      path: "/v1/models",
+      headers: {},
+      signal: new AbortController().signal,
+    });
+    expect(String(models.body)).toContain('"house-model"');
+    await gateway.close({ graceMs: 0 });
+  });
+
+  it("names the path of a bad route, balancer or breaker setting", () => {
+    expect(() =>
+      build({
+        providers: [{ type: "mock" }],
+        routes: [{ model: "x", targets: [{ provider: "ghost", model: "m" }] }],
+      }),
+    ).toThrow(/routes\[0\]\.targets\[0\]\.provider/);
+    expect(() => build({ providers: [{ type: "mock" }], loadBalancing: { strategy: "fastest" } })).toThrow(
+      /strategy/,
+    );
+    expect(() => build({ providers: [{ type: "mock" }], circuitBreaker: { cooldownMs: -1 } })).toThrow(
+      /cooldownMs/,
+    );
+  });
+});

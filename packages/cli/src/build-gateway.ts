@@ -1,8 +1,12 @@
 import {
   createApiKeyAuthPlugin,
+  createCircuitBreakerPlugin,
   createGateway,
   createJsonLogger,
+  createLoadBalancerPlugin,
+  createRoutesPlugin,
   type Gateway,
+  type Plugin,
   type Provider,
   SwitchyardError,
 } from "@switchyard/core";
@@ -38,9 +42,13 @@ export function buildGateway(config: SwitchyardConfig): Gateway {
       throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `providers[${index}] (${type}): ${message}`);
     }
   });
-  const plugins = [];
+  const plugins: Plugin[] = [];
   if (config.auth && config.auth.keys.length > 0)
     plugins.push(createApiKeyAuthPlugin({ keys: config.auth.keys }));
+  if (config.routes) plugins.push(createRoutesPlugin({ routes: config.routes as never }));
+  if (config.loadBalancing) plugins.push(createLoadBalancerPlugin(config.loadBalancing));
+  // Breakers are on by default for config-served gateways: an endpoint that keeps failing is rested.
+  if (config.circuitBreaker !== false) plugins.push(createCircuitBreakerPlugin(config.circuitBreaker ?? {}));
   return createGateway({
     providers,
     plugins,

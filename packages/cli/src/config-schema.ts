@@ -77,22 +77,15 @@ export const configSchema = z
         firstByteMs: z.number().positive().optional(),
         idleMs: z.number().positive().optional(),
         totalMs: z.number().positive().optional(),
+        firstTokenMs: z.number().positive().optional(),
       })
       .strict()
       .optional(),
-    retry: z
-      .union([
-        z.literal(false),
-        z
-          .object({
-            maxAttemptsPerTarget: z.number().int().min(1).max(10).optional(),
-            baseDelayMs: z.number().min(0).optional(),
-            maxDelayMs: z.number().min(0).optional(),
-            maxRetryAfterMs: z.number().min(0).optional(),
-          })
-          .strict(),
-      ])
-      .optional(),
+    // Validated by the plugins' own schemas (one source of truth); their errors name the key's path.
+    retry: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
+    routes: z.array(z.record(z.string(), z.unknown())).optional(),
+    loadBalancing: z.record(z.string(), z.unknown()).optional(),
+    circuitBreaker: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
     log: z
       .object({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") })
       .strict()
