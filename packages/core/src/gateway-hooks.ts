@@ -9,6 +9,7 @@ import type { CanonicalRequest, ChatCompletionChunk } from "./canonical-schemas.
 import type { CanonicalResponse } from "./canonical-types.js";
 import type { Principal, RequestContext, RoutePlan, RouteTarget } from "./context.js";
 import type { SwitchyardError } from "./errors.js";
+import type { GatewayHttpResponse } from "./http-types.js";
 import type { Endpoint } from "./provider.js";
 
 /** Why a `rateLimit` tap refused a request. The gateway answers 429 with it. */
@@ -60,6 +61,11 @@ export interface GatewayHooks {
   readonly authenticate: AsyncSeriesBailHook<[RequestContext], Principal | undefined>;
   /** Bail. Reserve capacity; return a RateLimitRejection to answer 429, `undefined` to admit. */
   readonly rateLimit: AsyncSeriesBailHook<[RequestContext], RateLimitRejection | undefined>;
+  /**
+   * Bail. Answer without calling any upstream (a cache hit, a coalesced request): return the response, or
+   * `undefined` to go on. Runs after `rateLimit`, before `resolveRoute`. Set `context.usage` if known.
+   */
+  readonly respond: AsyncSeriesBailHook<[RequestContext], GatewayHttpResponse | undefined>;
   /** Waterfall. Build the ordered targets for the requested model; no targets at the end -> 404. */
   readonly resolveRoute: AsyncSeriesWaterfallHook<[RoutePlan, RequestContext]>;
   /** Bail, sync (runs per attempt on the hot path). Pick the endpoint; `undefined` leaves it to the next tap. */
@@ -72,6 +78,11 @@ export interface GatewayHooks {
   readonly transformStreamChunk: SyncWaterfallHook<[ChatCompletionChunk, RequestContext]>;
   /** Bail, sync. Decide what follows a failed attempt: retry, fall back, or fail. */
   readonly shouldRetry: SyncBailHook<[RetryQuestion, RequestContext], RetryDecision | undefined>;
+  /**
+   * Waterfall, sync, once per successful request. See (or wrap) the HTTP answer about to be written: e.g.
+   * tee a stream's bytes into a cache. A wrapped stream must be read through to the end by the adapter.
+   */
+  readonly finalizeResponse: SyncWaterfallHook<[GatewayHttpResponse, RequestContext]>;
   /** Parallel. The response (or stream) finished; `context.usage` and `context.cost` are final. */
   readonly requestCompleted: AsyncParallelHook<[RequestContext]>;
   /** Parallel. The request failed (including client disconnects); the error is what the client got. */
@@ -104,6 +115,10 @@ export function createGatewayHooks(): GatewayHooks {
       ["context"],
       "rateLimit",
     ),
+    respond: new AsyncSeriesBailHook<[RequestContext], GatewayHttpResponse | undefined>(
+      ["context"],
+      "respond",
+    ),
     resolveRoute: new AsyncSeriesWaterfallHook<[RoutePlan, RequestContext]>(
       ["plan", "context"],
       "resolveRoute",
@@ -127,6 +142,10 @@ export function createGatewayHooks(): GatewayHooks {
     shouldRetry: new SyncBailHook<[RetryQuestion, RequestContext], RetryDecision | undefined>(
       ["question", "context"],
       "shouldRetry",
+    ),
+    finalizeResponse: new SyncWaterfallHook<[GatewayHttpResponse, RequestContext]>(
+      ["response", "context"],
+      "finalizeResponse",
     ),
     requestCompleted: new AsyncParallelHook<[RequestContext]>(["context"], "requestCompleted"),
     requestFailed: new AsyncParallelHook<[RequestContext, SwitchyardError]>(

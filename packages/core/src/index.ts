@@ -81,6 +81,7 @@ export {
   type RouteTargetOptions,
 } from "./routes-plugin.js";
 export { type SseEvent, SseReader } from "./sse-reader.js";
+export { encodeSseEvent, formatSseEvent, SSE_DONE, SSE_HEADERS } from "./sse-writer.js";
 export { INSTRUMENTATION_SCOPE } from "./telemetry/otel-handles.js";
 export { redactSecrets } from "./telemetry/redact.js";
 export {
@@ -91,7 +92,6 @@ export {
 } from "./telemetry/request-log-plugin.js";
 export * from "./telemetry/semantic-conventions.js";
 export { createTelemetryPlugin, type TelemetryOptions } from "./telemetry/telemetry-plugin.js";
-export { encodeSseEvent, formatSseEvent, SSE_DONE, SSE_HEADERS } from "./sse-writer.js";
 export {
   defaultTimeouts,
   mapTransportError,

@@ -109,7 +109,6 @@ async function runPipeline(
   runtime.requestStarted();
   runtime.events.emit("request:start", context);
   const { hooks } = runtime;
-  let streaming = false;
   try {
     if (hooks.authenticate.isUsed()) context.principal = await hooks.authenticate.promise(context);
     if (context.principal === undefined && runtime.requireAuth) {
@@ -127,6 +126,10 @@ async function runPipeline(
         });
       }
     }
+    if (hooks.respond.isUsed()) {
+      const early = await hooks.respond.promise(context);
+      if (early) return finalize(runtime, context, early, true);
+    }
     const plan = await hooks.resolveRoute.promise({ targets: [] }, context);
     if (plan.targets.length === 0) {
       throw new SwitchyardError(
@@ -136,15 +139,55 @@ async function runPipeline(
       );
     }
     context.route = plan;
-    const response = await attemptLoop(runtime, context, plan);
-    streaming =
-      response.body !== null && typeof response.body === "object" && Symbol.asyncIterator in response.body;
-    if (!streaming) finishRequest(runtime, context, undefined);
-    return response;
+    return finalize(runtime, context, await attemptLoop(runtime, context, plan), false);
   } catch (error) {
     const failure = toSwitchyardError(error);
     finishRequest(runtime, context, failure);
     return errorResponse(failure, context.id, context);
+  }
+}
+
+function isStream(body: GatewayHttpResponse["body"]): body is AsyncIterable<Uint8Array> {
+  return body !== null && typeof body === "object" && Symbol.asyncIterator in body;
+}
+
+/**
+ * Lets `finalizeResponse` taps see (and wrap) the answer, and finishes the request: now for complete
+ * answers, at the stream's end for streams. Streams from the attempt loop finish themselves; early answers
+ * (`respond`) that stream are wrapped so they finish when read to the end, or when the client leaves.
+ */
+function finalize(
+  runtime: PipelineRuntime,
+  context: GatewayRequestContext,
+  response: GatewayHttpResponse,
+  early: boolean,
+): GatewayHttpResponse {
+  let out = response;
+  if (early)
+    out = { ...out, headers: { ...out.headers, ...context.responseHeaders, "x-request-id": context.id } };
+  if (runtime.hooks.finalizeResponse.isUsed()) out = runtime.hooks.finalizeResponse.call(out, context);
+  if (!isStream(out.body)) finishRequest(runtime, context, undefined);
+  else if (early) out = { ...out, body: finishingStream(runtime, context, out.body) };
+  return out;
+}
+
+async function* finishingStream(
+  runtime: PipelineRuntime,
+  context: GatewayRequestContext,
+  body: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  let failure: SwitchyardError | undefined;
+  try {
+    yield* body;
+  } catch (error) {
+    failure = toSwitchyardError(error);
+    if (!context.signal.aborted)
+      yield new TextEncoder().encode(`data: ${JSON.stringify(failure.toBody())}\n\n`);
+  } finally {
+    if (failure === undefined && context.signal.aborted) {
+      failure = new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request.");
+    }
+    finishRequest(runtime, context, failure);
   }
 }
 
