@@ -78,7 +78,10 @@ export interface RequestContext {
   readonly startedAt: number;
   /** `Date.now()` at arrival. */
   readonly receivedAt: number;
-  /** The canonical request; `transformRequest` taps may replace it per attempt. */
+  /**
+   * The canonical request as the client sent it (validated). `transformRequest` taps change the copy each
+   * attempt sends, not this.
+   */
   request: CanonicalRequest;
   /** The model the client asked for (alias or real id). */
   readonly model: string;

@@ -91,7 +91,9 @@ export interface GatewayHooks {
 
 /**
  * Tap stages: `stage` orders taps within a hook (lower runs first). Built-in plugins use these so user
- * plugins can run before or after them.
+ * plugins can run before or after them. In a Bail hook a later tap runs only when every earlier one
+ * returned `undefined`: the built-in retry policy always answers `shouldRetry`, so a policy of your own
+ * must tap at a stage below `BUILTIN`.
  */
 export const HookStage = Object.freeze({
   /** Runs before the built-ins (e.g. a cache that answers before routing). */

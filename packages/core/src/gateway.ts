@@ -92,18 +92,23 @@ export class Gateway {
     this.settings = parseOptions(gatewayOptionsSchema, scalar, "gateway");
     this.logger = logger ?? createJsonLogger();
     this.hooks = createGatewayHooks();
-    for (const hook of Object.values(this.hooks) as Array<GatewayHooks[keyof GatewayHooks]>) {
-      (hook as { intercept(interceptor: { register(tap: { name: string }): unknown }): void }).intercept({
-        register: (tap: { name: string }) => {
+    // Taps are refused after start by wrapping the tap methods, not with a tapable interceptor: an
+    // interceptor would make every hook report `isUsed()` and switch off the pipeline's fast paths.
+    for (const hook of Object.values(this.hooks) as Array<Record<string, unknown> & { name?: string }>) {
+      for (const method of ["tap", "tapAsync", "tapPromise"] as const) {
+        const original = hook[method];
+        if (typeof original !== "function") continue;
+        hook[method] = (options: string | { name: string }, fn: unknown) => {
           if (this.currentState !== "created") {
+            const name = typeof options === "string" ? options : options.name;
             throw new SwitchyardError(
               "SWY_ERR_PLUGIN_LATE_TAP",
-              `'${tap.name}' tapped ${hook.name ?? "a hook"} after the gateway started; tap hooks in a plugin's apply().`,
+              `'${name}' tapped ${hook.name ?? "a hook"} after the gateway started; tap hooks in a plugin's apply().`,
             );
           }
-          return tap;
-        },
-      });
+          return original.call(hook, options, fn);
+        };
+      }
     }
     this.transport = new Transport({ ...transport, timeouts: this.settings.timeouts });
     this.runtime = this.createRuntime();

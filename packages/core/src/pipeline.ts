@@ -18,6 +18,7 @@ import type { Logger } from "./logger.js";
 import type { Endpoint, ModelInfo, Operation, Provider } from "./provider.js";
 import { readJsonBody } from "./read-body.js";
 import { operationSchemas, parseRequest } from "./request-validation.js";
+import { tapped } from "./tapped.js";
 import type { Transport } from "./transport.js";
 import { type AttemptResult, type RunningAttempt, startAttempt } from "./upstream-attempt.js";
 
@@ -107,17 +108,17 @@ async function runPipeline(
   context: GatewayRequestContext,
 ): Promise<GatewayHttpResponse> {
   runtime.requestStarted();
-  runtime.events.emit("request:start", context);
+  notify(runtime, () => runtime.events.emit("request:start", context));
   const { hooks } = runtime;
   try {
-    if (hooks.authenticate.isUsed()) context.principal = await hooks.authenticate.promise(context);
+    if (tapped(hooks.authenticate)) context.principal = await hooks.authenticate.promise(context);
     if (context.principal === undefined && runtime.requireAuth) {
       throw new SwitchyardError(
         "SWY_ERR_AUTH_MISSING",
         "An API key is required (Authorization: Bearer <key>).",
       );
     }
-    if (hooks.rateLimit.isUsed()) {
+    if (tapped(hooks.rateLimit)) {
       const rejection = await hooks.rateLimit.promise(context);
       if (rejection) {
         throw new SwitchyardError("SWY_ERR_RATE_LIMITED", rejection.message, {
@@ -126,7 +127,7 @@ async function runPipeline(
         });
       }
     }
-    if (hooks.respond.isUsed()) {
+    if (tapped(hooks.respond)) {
       const early = await hooks.respond.promise(context);
       if (early) return finalize(runtime, context, early, true);
     }
@@ -165,9 +166,11 @@ function finalize(
   let out = response;
   if (early)
     out = { ...out, headers: { ...out.headers, ...context.responseHeaders, "x-request-id": context.id } };
-  if (runtime.hooks.finalizeResponse.isUsed()) out = runtime.hooks.finalizeResponse.call(out, context);
-  if (!isStream(out.body)) finishRequest(runtime, context, undefined);
-  else if (early) out = { ...out, body: finishingStream(runtime, context, out.body) };
+  if (tapped(runtime.hooks.finalizeResponse)) out = runtime.hooks.finalizeResponse.call(out, context);
+  if (!isStream(out.body)) {
+    context.timings.firstByteMs ??= performance.now() - context.startedAt;
+    finishRequest(runtime, context, undefined);
+  } else if (early) out = { ...out, body: finishingStream(runtime, context, out.body) };
   return out;
 }
 
@@ -242,7 +245,7 @@ async function attemptLoop(
     failed.add(attempt.endpoint);
     const hasFallback =
       targetIndex + 1 < targets.length && (plan.shouldFallback ?? defaultShouldFallback)(failure);
-    const decision: RetryDecision = runtime.hooks.shouldRetry.isUsed()
+    const decision: RetryDecision = tapped(runtime.hooks.shouldRetry)
       ? (runtime.hooks.shouldRetry.call(
           {
             error: failure,
@@ -255,7 +258,7 @@ async function attemptLoop(
           context,
         ) ?? defaultDecision(failure, hasFallback))
       : defaultDecision(failure, hasFallback);
-    runtime.events.emit("attempt:failed", context, failure, decision);
+    notify(runtime, () => runtime.events.emit("attempt:failed", context, failure, decision));
     if (decision.action === "retry") {
       if (decision.delayMs > 0)
         await sleep(decision.delayMs, undefined, { signal: context.signal }).catch(() => {});
@@ -314,7 +317,7 @@ async function hedged(
     // Nowhere to hedge to (no other endpoint available): keep waiting for the first.
     return settle(primary);
   }
-  runtime.events.emit("attempt:hedged", context, secondary.record);
+  notify(runtime, () => runtime.events.emit("attempt:hedged", context, secondary.record));
   const pending = [settle(primary), settle(secondary)];
   const winner = await Promise.race(pending);
   const other = winner.attempt === primary ? secondary : primary;
@@ -385,7 +388,7 @@ function selectEndpoint(
     );
   }
   let chosen: Endpoint | undefined;
-  if (runtime.hooks.selectEndpoint.isUsed()) {
+  if (tapped(runtime.hooks.selectEndpoint)) {
     chosen = runtime.hooks.selectEndpoint.call({ target, endpoints, failed }, context);
   }
   chosen ??= roundRobinPick(target.provider, endpoints, failed);
@@ -419,20 +422,29 @@ function finishRequest(
   if (context.usage && target)
     context.cost = priceOf(runtime.modelInfo(target.provider, target.model), context.usage);
   runtime.requestFinished();
-  runtime.events.emit("request:end", context, error);
+  notify(runtime, () => runtime.events.emit("request:end", context, error));
   const { hooks, logger } = runtime;
   if (error) {
     if (error.code === "SWY_ERR_INTERNAL")
       logger.error({ requestId: context.id, err: error.cause }, "request failed");
-    if (hooks.requestFailed.isUsed()) {
+    if (tapped(hooks.requestFailed)) {
       hooks.requestFailed.promise(context, error).catch((hookError: unknown) => {
         logger.error({ requestId: context.id, err: hookError }, "requestFailed tap threw");
       });
     }
-  } else if (hooks.requestCompleted.isUsed()) {
+  } else if (tapped(hooks.requestCompleted)) {
     hooks.requestCompleted.promise(context).catch((hookError: unknown) => {
       logger.error({ requestId: context.id, err: hookError }, "requestCompleted tap threw");
     });
+  }
+}
+
+/** Runs an event emit; a listener that throws is logged, never allowed to break the request. */
+export function notify(runtime: Pick<PipelineRuntime, "logger">, emit: () => void): void {
+  try {
+    emit();
+  } catch (error) {
+    runtime.logger.error({ err: error }, "a gateway.events listener threw");
   }
 }
 

@@ -39,7 +39,7 @@ export interface Endpoint {
   readonly basePath: string;
   /** Headers sent on every request (credentials included). Secret: never log them. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Relative share of traffic for weighted balancing. @default 1 */
+  /** Relative share of traffic under the `weighted` balancing strategy (the default round-robin ignores it). @default 1 */
   readonly weight: number;
 }
 

@@ -8,6 +8,7 @@ import { OpenAIStreamPassthrough } from "./openai-stream-passthrough.js";
 import type { Provider, ProviderCall, UpstreamAnswer } from "./provider.js";
 import { SseReader } from "./sse-reader.js";
 import { encodeSseEvent, SSE_DONE } from "./sse-writer.js";
+import { tapped } from "./tapped.js";
 import { mapTransportError } from "./transport.js";
 
 /**
@@ -41,7 +42,7 @@ export interface StreamSetup {
 export async function prepareStream(setup: StreamSetup): Promise<PreparedStream> {
   const { context, response } = setup;
   const passthrough =
-    setup.provider.dialect === "openai" && !setup.bridged && !setup.hooks.transformStreamChunk.isUsed();
+    setup.provider.dialect === "openai" && !setup.bridged && !tapped(setup.hooks.transformStreamChunk);
   const source = passthrough ? passthroughBody(setup) : translatedBody(setup);
   let upstreamDone = false;
   const releaseUpstream = (outcome: SwitchyardError | undefined | null) => {
@@ -153,7 +154,7 @@ async function* translatedBody(setup: StreamSetup): AsyncGenerator<Uint8Array> {
   const { context, response, hooks, bridged } = setup;
   const reader = new SseReader();
   const translator = setup.provider.createStreamTranslator(setup.call);
-  const transform = hooks.transformStreamChunk.isUsed();
+  const transform = tapped(hooks.transformStreamChunk);
   const emit = (chunk: ChatCompletionChunk): Uint8Array | undefined => {
     if (chunk.usage) {
       context.usage = normaliseUsage(chunk.usage);

@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from "undici";
-import { SwitchyardError } from "./errors.js";
+import { SwitchyardError, toSwitchyardError } from "./errors.js";
 import type { Endpoint, UpstreamAnswer, UpstreamRequest } from "./provider.js";
 
 /** Upstream timeouts in ms. Each one fails with its own error code. */
@@ -139,6 +139,10 @@ export function mapTransportError(
     });
   }
   const code = (error as { code?: string } | undefined)?.code;
+  const name = (error as { name?: string } | undefined)?.name;
+  // Only network and undici errors are the upstream's doing; anything else (a plugin bug) is internal.
+  const network = typeof code === "string" && (code.startsWith("UND_ERR_") || /^E[A-Z]+$/.test(code));
+  if (!network && name !== "AbortError") return toSwitchyardError(error);
   switch (code) {
     case "UND_ERR_CONNECT_TIMEOUT":
       return new SwitchyardError(

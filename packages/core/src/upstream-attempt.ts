@@ -10,9 +10,10 @@ import type { AttemptRecord, GatewayRequestContext, RequestContext, RouteTarget 
 import type { EndpointStats } from "./endpoint-stats.js";
 import { SwitchyardError } from "./errors.js";
 import type { GatewayHttpResponse } from "./http-types.js";
-import type { PipelineRuntime } from "./pipeline.js";
+import { notify, type PipelineRuntime } from "./pipeline.js";
 import type { Endpoint, ProviderCall, UpstreamAnswer } from "./provider.js";
 import { normaliseUsage, type PreparedStream, prepareStream } from "./stream-relay.js";
+import { tapped } from "./tapped.js";
 import { mapTransportError } from "./transport.js";
 
 const JSON_HEADERS = { "content-type": "application/json" } as const;
@@ -53,7 +54,7 @@ export function startAttempt(
   context.signal.addEventListener("abort", onClientAbort, { once: true });
   const stats = runtime.endpointStats.get(endpoint);
   stats.inFlight++;
-  runtime.events.emit("attempt:start", context, record);
+  notify(runtime, () => runtime.events.emit("attempt:start", context, record));
   let released = false;
   // Stats and the client-abort link live as long as the upstream exchange: for streams, until the stream ends.
   // `undefined`: it went well; `null`: cancelled (a lost hedge) and says nothing about the endpoint.
@@ -62,13 +63,14 @@ export function startAttempt(
     released = true;
     stats.inFlight--;
     context.signal.removeEventListener("abort", onClientAbort);
+    if (outcome) record.error ??= outcome;
     if (outcome === undefined) stats.breaker?.record(true);
     else if (outcome !== null && outcome.code !== "SWY_ERR_CLIENT_CLOSED") {
       // An endpoint that answered, even with a 4xx, is healthy; only retryable failures count against it.
       if (outcome.retryable) stats.record(0, false);
       stats.breaker?.record(!outcome.retryable);
     }
-    runtime.events.emit("attempt:end", context, record);
+    notify(runtime, () => runtime.events.emit("attempt:end", context, record));
   };
   let prepared: PreparedStream | undefined;
   let cancelled = false;
@@ -125,7 +127,7 @@ async function run(
     const streamOptions = (request as ChatCompletionRequest).stream_options;
     (request as ChatCompletionRequest).stream_options = { ...streamOptions, include_usage: true };
   }
-  if (hooks.transformRequest.isUsed()) request = await hooks.transformRequest.promise(request, context);
+  if (tapped(hooks.transformRequest)) request = await hooks.transformRequest.promise(request, context);
   const call: ProviderCall = {
     operation: bridged ? "chat" : context.operation,
     model: target.model,
@@ -191,10 +193,10 @@ async function run(
   stats.record(record.durationMs, true);
   release(undefined);
   context.usage = normaliseUsage(canonical.usage);
-  const passthrough = provider.dialect === "openai" && !bridged && !hooks.transformResponse.isUsed();
+  const passthrough = provider.dialect === "openai" && !bridged && !tapped(hooks.transformResponse);
   if (passthrough) return { kind: "complete", response: { status: 200, headers, body: text } };
   if (bridged) canonical = chatToCompletionResponse(canonical as ChatCompletionResponse);
-  if (hooks.transformResponse.isUsed()) canonical = await hooks.transformResponse.promise(canonical, context);
+  if (tapped(hooks.transformResponse)) canonical = await hooks.transformResponse.promise(canonical, context);
   return { kind: "complete", response: { status: 200, headers, body: JSON.stringify(canonical) } };
 }
 

@@ -66,7 +66,13 @@ export function createMockProvider(
     })),
   );
   const build = (url: string) =>
-    createOpenAIProvider({ name, baseURL: url, models: [...models], acceptsUnlistedModels: true });
+    createOpenAIProvider({
+      name,
+      baseURL: url,
+      models: [...models],
+      acceptsUnlistedModels: true,
+      ...(upstreamOptions.apiKey ? { apiKey: upstreamOptions.apiKey } : {}),
+    });
   let inner: Provider | undefined = baseURL ? build(baseURL) : undefined;
   let upstream: MockUpstream | undefined;
   const started = (): Provider => {

@@ -160,3 +160,78 @@ describe("createOpenAIProvider options", () => {
     ]);
   });
 });
+
+describe("the fast path keeps the upstream's exact bytes", () => {
+  let upstream: ScriptedUpstream;
+  let server: NodeGatewayServer;
+  beforeAll(async () => {
+    upstream = await createScriptedUpstream();
+    const gateway = createGateway({
+      logger: silentLogger,
+      providers: [createOpenAIProvider({ baseURL: `${upstream.url}/v1`, models: ["gpt-4o-mini"] })],
+      // Unrelated taps must not switch the fast path off.
+      plugins: [
+        { name: "observer", apply: (target) => target.hooks.requestCompleted.tap("observer", () => {}) },
+      ],
+    });
+    server = await listen(gateway, { port: 0 });
+  });
+  afterAll(async () => {
+    await server.close();
+    await upstream.close();
+  });
+
+  it("does not re-serialise a pretty-printed answer or spaced stream events", async () => {
+    const pretty = JSON.stringify(JSON.parse((await fixture("chat-completion.json")).trim()), null, 2);
+    upstream.answer(() => ({ json: { status: 200, body: pretty } }));
+    const plain = await request(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }] }),
+    });
+    expect(await plain.body.text()).toBe(pretty);
+
+    const spaced = streamEvents(await fixture("chat-completion-stream.sse")).map((event) =>
+      event.startsWith("data: {")
+        ? `data: ${JSON.stringify(JSON.parse(event.slice(6)), null, 1).replace(/\n/g, "")}\n\n`
+        : event,
+    );
+    upstream.answer(() => ({ stream: { events: spaced } }));
+    const streamed = await request(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "gpt-4o-mini",
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    expect(await streamed.body.text()).toBe(spaced.join(""));
+  });
+});
+
+describe("several endpoints", () => {
+  it("inherit the top-level key, headers and weight", () => {
+    const provider = createOpenAIProvider({
+      name: "inherit",
+      apiKey: "top-key",
+      headers: { "x-team": "a" },
+      weight: 2,
+      endpoints: [
+        { baseURL: "http://127.0.0.1:1/v1" },
+        { baseURL: "http://127.0.0.1:2/v1", apiKey: "own-key", weight: 5 },
+      ],
+    });
+    expect(
+      provider.endpoints.map((endpoint) => [
+        endpoint.headers.authorization,
+        endpoint.headers["x-team"],
+        endpoint.weight,
+      ]),
+    ).toEqual([
+      ["Bearer top-key", "a", 2],
+      ["Bearer own-key", "a", 5],
+    ]);
+  });
+});

@@ -113,7 +113,17 @@ export function createOpenAIProvider(options: OpenAIProviderOptions = {}): Provi
   const settings = parseOptions(optionsSchema, options, "openai provider");
   const name = settings.name;
   const endpoints = (settings.endpoints ?? [settings]).map((endpoint, index) =>
-    toEndpoint(`${name}#${index}`, { ...endpoint, baseURL: endpoint.baseURL ?? settings.baseURL }, settings),
+    // Each endpoint inherits the top-level baseURL, key, headers and weight unless it sets its own.
+    toEndpoint(
+      `${name}#${index}`,
+      {
+        baseURL: endpoint.baseURL ?? settings.baseURL,
+        apiKey: endpoint.apiKey ?? settings.apiKey,
+        headers: { ...settings.headers, ...endpoint.headers },
+        weight: endpoint.weight ?? settings.weight,
+      },
+      settings,
+    ),
   );
   const isOpenAI = endpoints.every((endpoint) => endpoint.origin === new URL(OPENAI_BASE_URL).origin);
   const models = mergeModels(isOpenAI ? openaiModels : [], settings.models ?? []);
