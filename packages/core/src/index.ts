@@ -65,6 +65,7 @@ export type {
   Provider,
   ProviderCall,
   ProviderHttp,
+  ProviderSendOptions,
   StreamTranslator,
   UpstreamAnswer,
   UpstreamErrorResponse,

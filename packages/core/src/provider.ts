@@ -61,7 +61,18 @@ export interface ProviderHttp {
    * Sends a request to the call's endpoint, or to `url` when given: an absolute URL the provider's own API
    * returned (never one a client supplied).
    */
-  send(request: UpstreamRequest, url?: string): Promise<UpstreamAnswer>;
+  send(request: UpstreamRequest, url?: string, options?: ProviderSendOptions): Promise<UpstreamAnswer>;
+}
+
+/** Options of one `ProviderHttp.send`. */
+export interface ProviderSendOptions {
+  /**
+   * Not tied to the attempt's abort signal: for clean-up calls that must go out after the client left
+   * (cancelling a prediction). Bounded by `timeoutMs` instead. @default false
+   */
+  readonly detached?: boolean;
+  /** With `detached`: give up after this long. @default 10000 */
+  readonly timeoutMs?: number;
 }
 
 /** An upstream answer whose body has not been read yet (undici's body: async-iterable, `.text()`, `.json()`). */
@@ -86,6 +97,8 @@ export interface ProviderCall {
   readonly model: string;
   readonly endpoint: Endpoint;
   readonly context: RequestContext;
+  /** Aborts when this attempt is abandoned: the client left, a hedge lost, or a timeout fired. */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -98,6 +111,11 @@ export interface StreamTranslator {
   push(event: SseEvent): ChatCompletionChunk[];
   /** True once the provider's end-of-stream marker was seen. */
   readonly done: boolean;
+  /**
+   * Optional: called once when the upstream body ends, for providers without an end marker; returns the
+   * last chunks (the usage chunk) and may set `done`.
+   */
+  finish?(): ChatCompletionChunk[];
 }
 
 /**

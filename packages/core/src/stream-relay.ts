@@ -179,6 +179,10 @@ async function* translatedBody(setup: StreamSetup): AsyncGenerator<Uint8Array> {
       if (out) yield out;
     }
   }
+  for (const chunk of translator.finish?.() ?? []) {
+    const out = emit(chunk);
+    if (out) yield out;
+  }
   if (!translator.done) throw streamCut();
   yield SSE_DONE;
 }

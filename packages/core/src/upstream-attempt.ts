@@ -23,7 +23,8 @@ const SSE_RESPONSE_HEADERS = {
   "x-accel-buffering": "no",
 } as const;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
-const UPSTREAM_REQUEST_ID_HEADERS = ["x-request-id", "request-id"] as const;
+// OpenAI and most servers; Anthropic; Azure API Management (sent on errors too).
+const UPSTREAM_REQUEST_ID_HEADERS = ["x-request-id", "request-id", "apim-request-id"] as const;
 
 /** How an attempt ended well: a complete answer, or a stream ready to be committed. */
 export type AttemptResult =
@@ -133,6 +134,7 @@ async function run(
     model: target.model,
     endpoint,
     context,
+    signal,
   };
   const sendOptions = {
     signal,
@@ -142,12 +144,16 @@ async function run(
   };
   const response = provider.execute
     ? await provider.execute(request, call, {
-        send: (upstreamRequest, url) =>
-          transport.send(
-            endpoint,
-            upstreamRequest,
-            url ? { ...sendOptions, url: upstreamUrl(url) } : sendOptions,
-          ),
+        send: (upstreamRequest, url, options) => {
+          const detached = options?.detached
+            ? {
+                signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+                clientSignal: new AbortController().signal,
+              }
+            : {};
+          const target = url ? { url: upstreamUrl(url) } : {};
+          return transport.send(endpoint, upstreamRequest, { ...sendOptions, ...detached, ...target });
+        },
       })
     : await transport.send(endpoint, provider.buildRequest(request, call), sendOptions);
   record.status = response.status;
