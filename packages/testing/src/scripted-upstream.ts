@@ -39,7 +39,7 @@ export interface ScriptedUpstream {
   /** Resolves when a streamed answer's socket closed before its last event (the client aborted). */
   readonly aborts: number;
   /** Sets how the following requests are answered. */
-  answer(answer: (request: WireRequest) => WireAnswer): void;
+  answer(answer: (request: WireRequest) => WireAnswer | Promise<WireAnswer>): void;
   /** Resolves at the next stream the client abandoned. */
   nextAbort(): Promise<void>;
   close(): Promise<void>;
@@ -47,7 +47,7 @@ export interface ScriptedUpstream {
 
 /** Starts a scripted upstream on 127.0.0.1 (port 0). */
 export async function createScriptedUpstream(): Promise<ScriptedUpstream> {
-  let script: (request: WireRequest) => WireAnswer = () => ({
+  let script: (request: WireRequest) => WireAnswer | Promise<WireAnswer> = () => ({
     json: { status: 500, body: '{"error":"no answer scripted"}' },
   });
   const requests: WireRequest[] = [];
@@ -70,7 +70,7 @@ export async function createScriptedUpstream(): Promise<ScriptedUpstream> {
     requests.push(recorded);
     let answer: WireAnswer;
     try {
-      answer = script(recorded);
+      answer = await script(recorded);
     } catch (error) {
       response.writeHead(500, { "content-type": "application/json" });
       response.end(JSON.stringify({ error: `scripted answer threw: ${String(error)}` }));
