@@ -48,6 +48,12 @@ export {
   type RetryQuestion,
 } from "./gateway-hooks.js";
 export type { GatewayHttpRequest, GatewayHttpResponse } from "./http-types.js";
+export type {
+  DialectPassthrough,
+  DialectRouteHandler,
+  InboundDialect,
+  StreamEncoder,
+} from "./inbound-dialect.js";
 export {
   type BalancingStrategy,
   createLoadBalancerPlugin,

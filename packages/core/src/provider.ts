@@ -150,6 +150,12 @@ export interface Provider {
    * translator otherwise. When absent, the gateway sends `buildRequest`'s request once.
    */
   execute?(request: CanonicalRequest, call: ProviderCall, http: ProviderHttp): Promise<UpstreamAnswer>;
+  /**
+   * Optional: the upstream request for a client body already in this provider's own wire format (an
+   * inbound dialect's passthrough, e.g. Anthropic Messages in, Anthropic out). `body` is the client's JSON
+   * with `model` already replaced by the target's; keep every field.
+   */
+  buildPassthroughRequest?(body: unknown, call: ProviderCall): UpstreamRequest;
   /** Called once when the gateway starts (e.g. to start an embedded server). */
   start?(): Promise<void>;
   /** Called once when the gateway closes. */
