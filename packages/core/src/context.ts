@@ -68,8 +68,10 @@ export interface RequestContext {
   /** Request id: the client's `x-request-id` when well-formed, else generated. Sent back and upstream. */
   readonly id: string;
   readonly operation: Operation;
-  /** The API dialect the client speaks. */
-  readonly dialect: "openai";
+  /** The API dialect the client speaks: `"openai"` (Chat Completions), or an inbound dialect's name. */
+  readonly dialect: string;
+  /** The client's parsed JSON body, in its own dialect (the canonical form is `request`). */
+  readonly clientBody: unknown;
   /** Inbound headers, lower-cased names. May hold the client's credentials: never log them whole. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** Aborts when the client disconnects or the gateway gives up. */
@@ -114,6 +116,8 @@ export interface RequestContext {
 export interface RequestContextInit {
   id: string;
   operation: Operation;
+  dialect: string;
+  clientBody: unknown;
   headers: Readonly<Record<string, string | undefined>>;
   signal: AbortSignal;
   request: CanonicalRequest;
@@ -124,7 +128,8 @@ export interface RequestContextInit {
 export class GatewayRequestContext implements RequestContext {
   readonly id: string;
   readonly operation: Operation;
-  readonly dialect = "openai" as const;
+  readonly dialect: string;
+  readonly clientBody: unknown;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly signal: AbortSignal;
   readonly startedAt: number;
@@ -147,6 +152,8 @@ export class GatewayRequestContext implements RequestContext {
   constructor(init: RequestContextInit) {
     this.id = init.id;
     this.operation = init.operation;
+    this.dialect = init.dialect;
+    this.clientBody = init.clientBody;
     this.headers = init.headers;
     this.signal = init.signal;
     this.startedAt = init.startedAt;

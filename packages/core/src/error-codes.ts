@@ -68,6 +68,28 @@ export const errorCodes = {
     retryable: false,
     description: "The caller is known but may not do this.",
   },
+  SWY_ERR_AUTH_MODEL_NOT_ALLOWED: {
+    status: 403,
+    type: "permission_error",
+    code: "model_not_allowed",
+    retryable: false,
+    description: "The API key may not use the requested model (it is not in the key's allowed models).",
+  },
+  SWY_ERR_AUTH_STORE_UNAVAILABLE: {
+    status: 503,
+    type: "server_error",
+    code: "auth_store_unavailable",
+    retryable: true,
+    description: "The key store (e.g. Redis) could not be reached, so the API key could not be checked.",
+  },
+  SWY_ERR_BUDGET_EXHAUSTED: {
+    status: 402,
+    type: "insufficient_quota",
+    code: "budget_exceeded",
+    retryable: false,
+    description:
+      "A spend budget of the API key or its team cannot cover the request's worst-case cost; the message says when it resets.",
+  },
   SWY_ERR_RATE_LIMITED: {
     status: 429,
     type: "rate_limit_error",
@@ -90,6 +112,23 @@ export const errorCodes = {
     retryable: true,
     description:
       "The rate-limit store (e.g. Redis) could not be reached and the limiter is set to fail closed.",
+  },
+  SWY_ERR_POLICY_DENIED: {
+    status: 400,
+    type: "invalid_request_error",
+    code: "content_policy_violation",
+    retryable: false,
+    description:
+      "A guardrail (policy webhook, denylist) refused the request or the answer under the gateway's content policy.",
+  },
+  SWY_ERR_POLICY_UNAVAILABLE: {
+    status: 503,
+    type: "server_error",
+    code: "policy_service_unavailable",
+    // Not retried by the gateway: the upstream is not at fault, and retrying would count against its health.
+    retryable: false,
+    description:
+      "An external policy service (authentication or guardrail webhook) failed or timed out and the plugin is set to fail closed.",
   },
   SWY_ERR_ROUTE_MODEL_NOT_FOUND: {
     status: 404,

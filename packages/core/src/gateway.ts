@@ -5,11 +5,12 @@ import { SwitchyardError } from "./errors.js";
 import type { GatewayEvents } from "./gateway-events.js";
 import { createGatewayHooks, type GatewayHooks } from "./gateway-hooks.js";
 import type { GatewayHttpRequest, GatewayHttpResponse } from "./http-types.js";
+import type { DialectRouteHandler, InboundDialect } from "./inbound-dialect.js";
 import { createJsonLogger, type Logger } from "./logger.js";
 import { parseOptions } from "./options.js";
 import { handleHttpRequest, type PipelineRuntime } from "./pipeline.js";
 import type { Plugin } from "./plugin.js";
-import type { ModelInfo, Provider } from "./provider.js";
+import type { ModelInfo, Operation, Provider } from "./provider.js";
 import { createRetryPlugin, type RetryOptions } from "./retry-plugin.js";
 import { createRouterPlugin } from "./router-plugin.js";
 import { createTelemetryPlugin, type TelemetryOptions } from "./telemetry/telemetry-plugin.js";
@@ -19,6 +20,8 @@ import { type TimeoutOptions, Transport, type TransportOptions } from "./transpo
 export interface GatewayOptions {
   /** Provider plugins; more can be added with `addProvider` before start. */
   providers?: readonly Provider[];
+  /** Inbound dialects besides OpenAI Chat Completions (e.g. Anthropic Messages); more with `addDialect`. */
+  dialects?: readonly InboundDialect[];
   /** Plugins, applied in order at construction; more with `use` before start. */
   plugins?: readonly Plugin[];
   /** Refuse requests no `authenticate` tap recognised (401). @default false */
@@ -59,6 +62,14 @@ const gatewayOptionsSchema = z.object({
     .default({}),
 });
 
+const OPENAI_PATHS = new Set([
+  "/v1/chat/completions",
+  "/v1/completions",
+  "/v1/embeddings",
+  "/v1/models",
+  "/health",
+]);
+
 /** Where a gateway is in its life. */
 export type GatewayState = "created" | "starting" | "started" | "draining" | "closed";
 
@@ -79,6 +90,12 @@ export class Gateway {
   private readonly modelsByProvider = new Map<Provider, Map<string, ModelInfo>>();
   private readonly modelOwners = new Map<string, { provider: Provider; info: ModelInfo }>();
   private readonly advertised = new Map<string, string>();
+  private readonly dialectMap = new Map<string, InboundDialect>();
+  private readonly dialectRoutes = new Map<
+    string,
+    | { readonly dialect: InboundDialect; readonly operation: Operation }
+    | { readonly dialect: InboundDialect; readonly handler: DialectRouteHandler }
+  >();
   private readonly settings: Readonly<z.infer<typeof gatewayOptionsSchema>>;
   private readonly transport: Transport;
   private readonly runtime: PipelineRuntime;
@@ -88,7 +105,7 @@ export class Gateway {
   private idleWaiters: Array<() => void> = [];
 
   constructor(options: GatewayOptions = {}) {
-    const { providers, plugins, logger, transport, retry, telemetry, ...scalar } = options;
+    const { providers, plugins, logger, transport, retry, telemetry, dialects, ...scalar } = options;
     this.settings = parseOptions(gatewayOptionsSchema, scalar, "gateway");
     this.logger = logger ?? createJsonLogger();
     this.hooks = createGatewayHooks();
@@ -113,6 +130,7 @@ export class Gateway {
     this.transport = new Transport({ ...transport, timeouts: this.settings.timeouts });
     this.runtime = this.createRuntime();
     for (const provider of providers ?? []) this.addProvider(provider);
+    for (const dialect of dialects ?? []) this.addDialect(dialect);
     this.use(createRouterPlugin());
     if (retry !== false) this.use(createRetryPlugin(retry ?? {}));
     if (telemetry !== false) this.use(createTelemetryPlugin(telemetry ?? {}));
@@ -175,6 +193,42 @@ export class Gateway {
       );
     }
     this.providerMap.set(provider.name, provider);
+    return this;
+  }
+
+  /**
+   * Registers an inbound dialect: its paths are served, its clients' requests run through the same hooks.
+   * Only before start. A dialect may not take a path another dialect or the OpenAI API already serves.
+   */
+  addDialect(dialect: InboundDialect): this {
+    this.assertConfigurable(`addDialect(${dialect?.name})`);
+    if (
+      !dialect ||
+      typeof dialect.name !== "string" ||
+      dialect.name === "openai" ||
+      this.dialectMap.has(dialect.name)
+    ) {
+      throw new SwitchyardError(
+        "SWY_ERR_PLUGIN_INVALID",
+        `A dialect needs a unique name other than 'openai' (got '${dialect?.name}').`,
+      );
+    }
+    const paths = [
+      ...Object.entries(dialect.routes).map(([path, operation]) => [path, { dialect, operation }] as const),
+      ...Object.entries(dialect.handlers ?? {}).map(
+        ([path, handler]) => [path, { dialect, handler }] as const,
+      ),
+    ];
+    for (const [path, route] of paths) {
+      if (this.dialectRoutes.has(path) || OPENAI_PATHS.has(path)) {
+        throw new SwitchyardError(
+          "SWY_ERR_PLUGIN_INVALID",
+          `Dialect '${dialect.name}': the path ${path} is already served.`,
+        );
+      }
+      this.dialectRoutes.set(path, route);
+    }
+    this.dialectMap.set(dialect.name, dialect);
     return this;
   }
 
@@ -267,6 +321,8 @@ export class Gateway {
       logger: this.logger,
       events: this.events,
       requireAuth: this.settings.requireAuth,
+      dialects: this.dialectMap,
+      dialectRoutes: this.dialectRoutes,
       bodyLimitBytes: this.settings.bodyLimitBytes,
       modelInfo: (provider, model) => this.modelInfo(provider, model),
       listModels: () => [

@@ -14,6 +14,7 @@ import { SwitchyardError, toSwitchyardError } from "./errors.js";
 import type { GatewayEvents } from "./gateway-events.js";
 import type { GatewayHooks, RetryDecision } from "./gateway-hooks.js";
 import type { GatewayHttpRequest, GatewayHttpResponse } from "./http-types.js";
+import type { DialectRouteHandler, InboundDialect } from "./inbound-dialect.js";
 import type { Logger } from "./logger.js";
 import type { Endpoint, ModelInfo, Operation, Provider } from "./provider.js";
 import { readJsonBody } from "./read-body.js";
@@ -30,6 +31,13 @@ export interface PipelineRuntime {
   readonly logger: Logger;
   readonly events: EventEmitter<GatewayEvents>;
   readonly requireAuth: boolean;
+  /** Inbound dialects by name, and their POST paths. */
+  readonly dialects: ReadonlyMap<string, InboundDialect>;
+  readonly dialectRoutes: ReadonlyMap<
+    string,
+    | { readonly dialect: InboundDialect; readonly operation: Operation }
+    | { readonly dialect: InboundDialect; readonly handler: DialectRouteHandler }
+  >;
   readonly bodyLimitBytes: number;
   modelInfo(provider: Provider, model: string): ModelInfo | undefined;
   listModels(): Array<{ id: string; owned_by: string }>;
@@ -63,8 +71,40 @@ export async function handleHttpRequest(
   const requestId = clientId !== undefined && REQUEST_ID_PATTERN.test(clientId) ? clientId : randomUUID();
   const queryAt = request.path.indexOf("?");
   const path = queryAt === -1 ? request.path : request.path.slice(0, queryAt);
-  const route = routes[path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path];
+  const normalised = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  const route = routes[normalised];
+  const dialectRoute = route === undefined ? runtime.dialectRoutes.get(normalised) : undefined;
+  const dialect = dialectRoute?.dialect;
   try {
+    if (dialectRoute) {
+      if (request.method !== "POST") {
+        throw new SwitchyardError(
+          "SWY_ERR_HTTP_METHOD_NOT_ALLOWED",
+          `${path} takes POST, not ${request.method}.`,
+          {
+            headers: { allow: "POST" },
+          },
+        );
+      }
+      if (runtime.isDraining()) {
+        throw new SwitchyardError("SWY_ERR_GATEWAY_SHUTTING_DOWN", "The gateway is shutting down.", {
+          headers: { connection: "close" },
+        });
+      }
+      const body = await readJsonBody(request, runtime.bodyLimitBytes);
+      if ("handler" in dialectRoute) return await dialectRoute.handler(request, body, { requestId });
+      const context = new GatewayRequestContext({
+        id: requestId,
+        operation: dialectRoute.operation,
+        dialect: dialectRoute.dialect.name,
+        headers: request.headers,
+        signal: request.signal,
+        request: dialectRoute.dialect.toCanonical(body),
+        clientBody: body,
+        startedAt,
+      });
+      return await runPipeline(runtime, context);
+    }
     if (route === undefined) {
       throw new SwitchyardError(
         "SWY_ERR_HTTP_NOT_FOUND",
@@ -92,14 +132,16 @@ export async function handleHttpRequest(
     const context = new GatewayRequestContext({
       id: requestId,
       operation: route,
+      dialect: "openai",
       headers: request.headers,
       signal: request.signal,
       request: canonical,
+      clientBody: body,
       startedAt,
     });
     return await runPipeline(runtime, context);
   } catch (error) {
-    return errorResponse(toSwitchyardError(error), requestId, undefined);
+    return errorResponse(toSwitchyardError(error), requestId, undefined, dialect);
   }
 }
 
@@ -144,7 +186,7 @@ async function runPipeline(
   } catch (error) {
     const failure = toSwitchyardError(error);
     finishRequest(runtime, context, failure);
-    return errorResponse(failure, context.id, context);
+    return errorResponse(failure, context.id, context, runtime.dialects.get(context.dialect));
   }
 }
 
@@ -464,6 +506,7 @@ export function errorResponse(
   error: SwitchyardError,
   requestId: string,
   context: RequestContext | undefined,
+  dialect?: InboundDialect,
 ): GatewayHttpResponse {
   const headers: Record<string, string> = {
     ...JSON_HEADERS,
@@ -474,7 +517,11 @@ export function errorResponse(
   if (error.retryAfterMs !== undefined && (error.status === 429 || error.status === 503)) {
     headers["retry-after"] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   }
-  return { status: error.status, headers, body: JSON.stringify(error.toBody()) };
+  return {
+    status: error.status,
+    headers,
+    body: JSON.stringify(dialect ? dialect.errorBody(error) : error.toBody()),
+  };
 }
 
 function health(runtime: PipelineRuntime, method: string, requestId: string): GatewayHttpResponse {

@@ -4,10 +4,11 @@ import type { GatewayRequestContext } from "./context.js";
 import { SwitchyardError } from "./errors.js";
 import type { GatewayHooks } from "./gateway-hooks.js";
 import type { GatewayHttpResponse } from "./http-types.js";
+import type { DialectPassthrough, StreamEncoder } from "./inbound-dialect.js";
 import { OpenAIStreamPassthrough } from "./openai-stream-passthrough.js";
 import type { Provider, ProviderCall, UpstreamAnswer } from "./provider.js";
 import { SseReader } from "./sse-reader.js";
-import { encodeSseEvent, SSE_DONE } from "./sse-writer.js";
+import { formatSseEvent } from "./sse-writer.js";
 import { tapped } from "./tapped.js";
 import { mapTransportError } from "./transport.js";
 
@@ -33,6 +34,13 @@ export interface StreamSetup {
   readonly headers: Record<string, string>;
   /** A chat stream shaped back into legacy completion chunks. */
   readonly bridged: boolean;
+  /** Writes canonical chunks in the client's dialect. */
+  readonly encoder: StreamEncoder;
+  /**
+   * The upstream already speaks the client's dialect (an inbound-dialect passthrough): forward its bytes and
+   * let this watcher read usage, the end marker and errors.
+   */
+  readonly rawWatcher?: ReturnType<DialectPassthrough["createStreamWatcher"]>;
   readonly firstTokenMs: number;
   /** Called once when the upstream body is done with: `undefined` when it ended well, `null` when discarded. */
   readonly onUpstreamDone: (outcome: SwitchyardError | undefined | null) => void;
@@ -42,8 +50,15 @@ export interface StreamSetup {
 export async function prepareStream(setup: StreamSetup): Promise<PreparedStream> {
   const { context, response } = setup;
   const passthrough =
-    setup.provider.dialect === "openai" && !setup.bridged && !tapped(setup.hooks.transformStreamChunk);
-  const source = passthrough ? passthroughBody(setup) : translatedBody(setup);
+    setup.context.dialect === "openai" &&
+    setup.provider.dialect === "openai" &&
+    !setup.bridged &&
+    !tapped(setup.hooks.transformStreamChunk);
+  const source = setup.rawWatcher
+    ? rawDialectBody(setup, setup.rawWatcher)
+    : passthrough
+      ? passthroughBody(setup)
+      : translatedBody(setup);
   let upstreamDone = false;
   const releaseUpstream = (outcome: SwitchyardError | undefined | null) => {
     if (upstreamDone) return;
@@ -115,7 +130,7 @@ export async function prepareStream(setup: StreamSetup): Promise<PreparedStream>
         } catch (error) {
           failure = context.signal.aborted ? clientClosed(error) : streamFailure(error);
           // Headers are gone: the error travels as an SSE event, which the OpenAI SDKs raise as an APIError.
-          if (!context.signal.aborted) yield encodeSseEvent(JSON.stringify(failure.toBody()));
+          if (!context.signal.aborted) yield textEncoder.encode(setup.encoder.error(failure));
         } finally {
           if (failure === undefined && context.signal.aborted) failure = clientClosed(undefined);
           end(failure);
@@ -150,20 +165,45 @@ async function* passthroughBody(setup: StreamSetup): AsyncGenerator<Uint8Array> 
   if (!relay.done) throw streamCut();
 }
 
+async function* rawDialectBody(
+  setup: StreamSetup,
+  watcher: NonNullable<StreamSetup["rawWatcher"]>,
+): AsyncGenerator<Uint8Array> {
+  const { context, response } = setup;
+  const reader = new SseReader();
+  for await (const chunk of response.body) {
+    for (const event of reader.push(chunk)) {
+      watcher.push(event);
+      context.streamedEvents++;
+    }
+    if (watcher.error) throw watcher.error;
+    context.timings.firstByteMs ??= performance.now() - context.startedAt;
+    yield chunk;
+  }
+  for (const event of reader.end()) watcher.push(event);
+  context.usage = normaliseUsage(watcher.usage);
+  if (watcher.error) throw watcher.error;
+  if (!watcher.done) throw streamCut();
+}
+
 async function* translatedBody(setup: StreamSetup): AsyncGenerator<Uint8Array> {
-  const { context, response, hooks, bridged } = setup;
+  const { context, response, hooks } = setup;
+  const streamEncoder = setup.encoder;
+  // Only OpenAI clients may not want the usage chunk; other dialects' encoders need it.
+  const hideUsage = context.dialect === "openai" && !context.streamUsageRequested;
   const reader = new SseReader();
   const translator = setup.provider.createStreamTranslator(setup.call);
   const transform = tapped(hooks.transformStreamChunk);
   const emit = (chunk: ChatCompletionChunk): Uint8Array | undefined => {
     if (chunk.usage) {
       context.usage = normaliseUsage(chunk.usage);
-      if (chunk.choices.length === 0 && !context.streamUsageRequested) return undefined;
+      if (chunk.choices.length === 0 && hideUsage) return undefined;
     }
     const out = transform ? hooks.transformStreamChunk.call(chunk, context) : chunk;
     context.streamedEvents++;
     context.timings.firstByteMs ??= performance.now() - context.startedAt;
-    return encodeSseEvent(JSON.stringify(bridged ? chatToCompletionChunk(out) : out));
+    const text = streamEncoder.chunk(out);
+    return text === undefined ? undefined : textEncoder.encode(text);
   };
   for await (const bytes of response.body) {
     for (const event of reader.push(bytes)) {
@@ -184,7 +224,18 @@ async function* translatedBody(setup: StreamSetup): AsyncGenerator<Uint8Array> {
     if (out) yield out;
   }
   if (!translator.done) throw streamCut();
-  yield SSE_DONE;
+  yield textEncoder.encode(streamEncoder.end());
+}
+
+const textEncoder = new TextEncoder();
+
+/** The OpenAI Chat Completions stream encoder (or legacy completions, when `bridged`). */
+export function createOpenAIStreamEncoder(bridged: boolean): StreamEncoder {
+  return {
+    chunk: (chunk) => formatSseEvent(JSON.stringify(bridged ? chatToCompletionChunk(chunk) : chunk)),
+    end: () => "data: [DONE]\n\n",
+    error: (error) => formatSseEvent(JSON.stringify(error.toBody())),
+  };
 }
 
 /** Usage with `completion_tokens` filled in when a provider left it out. */

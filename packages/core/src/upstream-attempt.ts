@@ -12,7 +12,12 @@ import { SwitchyardError } from "./errors.js";
 import type { GatewayHttpResponse } from "./http-types.js";
 import { notify, type PipelineRuntime } from "./pipeline.js";
 import type { Endpoint, ProviderCall, UpstreamAnswer } from "./provider.js";
-import { normaliseUsage, type PreparedStream, prepareStream } from "./stream-relay.js";
+import {
+  createOpenAIStreamEncoder,
+  normaliseUsage,
+  type PreparedStream,
+  prepareStream,
+} from "./stream-relay.js";
 import { tapped } from "./tapped.js";
 import { mapTransportError } from "./transport.js";
 
@@ -136,6 +141,18 @@ async function run(
     context,
     signal,
   };
+  const dialect = context.dialect === "openai" ? undefined : runtime.dialects.get(context.dialect);
+  // The client already speaks the provider's wire format: send its body as is, return the bytes as they come.
+  const raw =
+    dialect?.passthrough &&
+    dialect.passthrough.providerDialect === provider.dialect &&
+    provider.buildPassthroughRequest &&
+    !provider.execute &&
+    !tapped(hooks.transformRequest) &&
+    !tapped(hooks.transformResponse) &&
+    !tapped(hooks.transformStreamChunk)
+      ? dialect.passthrough
+      : undefined;
   const sendOptions = {
     signal,
     clientSignal: context.signal,
@@ -155,7 +172,16 @@ async function run(
           return transport.send(endpoint, upstreamRequest, { ...sendOptions, ...detached, ...target });
         },
       })
-    : await transport.send(endpoint, provider.buildRequest(request, call), sendOptions);
+    : await transport.send(
+        endpoint,
+        raw && provider.buildPassthroughRequest
+          ? provider.buildPassthroughRequest(
+              { ...(context.clientBody as object), ...target.params, model: target.model },
+              call,
+            )
+          : provider.buildRequest(request, call),
+        sendOptions,
+      );
   record.status = response.status;
   if (response.status >= 400) {
     const body = await readErrorBody(response, context.signal);
@@ -172,6 +198,8 @@ async function run(
       response,
       headers,
       bridged,
+      encoder: dialect ? dialect.createStreamEncoder(context) : createOpenAIStreamEncoder(bridged),
+      ...(raw ? { rawWatcher: raw.createStreamWatcher() } : {}),
       firstTokenMs: transport.timeouts.firstTokenMs,
       onUpstreamDone: release,
     });
@@ -195,15 +223,23 @@ async function run(
       "The provider's answer is not valid JSON.",
     );
   }
+  if (raw) {
+    stats.record(record.durationMs, true);
+    release(undefined);
+    context.usage = normaliseUsage(raw.usageOf(parsed));
+    return { kind: "complete", response: { status: 200, headers, body: text } };
+  }
   let canonical: CanonicalResponse = provider.parseResponse(parsed, call);
   stats.record(record.durationMs, true);
   release(undefined);
   context.usage = normaliseUsage(canonical.usage);
-  const passthrough = provider.dialect === "openai" && !bridged && !tapped(hooks.transformResponse);
+  const passthrough =
+    !dialect && provider.dialect === "openai" && !bridged && !tapped(hooks.transformResponse);
   if (passthrough) return { kind: "complete", response: { status: 200, headers, body: text } };
   if (bridged) canonical = chatToCompletionResponse(canonical as ChatCompletionResponse);
   if (tapped(hooks.transformResponse)) canonical = await hooks.transformResponse.promise(canonical, context);
-  return { kind: "complete", response: { status: 200, headers, body: JSON.stringify(canonical) } };
+  const body = dialect ? dialect.fromCanonical(canonical as ChatCompletionResponse, context) : canonical;
+  return { kind: "complete", response: { status: 200, headers, body: JSON.stringify(body) } };
 }
 
 function upstreamUrl(url: string): URL {

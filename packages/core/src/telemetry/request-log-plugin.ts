@@ -90,9 +90,10 @@ export function installRequestLog(gateway: Gateway, options: RequestLogOptions):
   gateway.events.on("request:end", (context, error) => {
     try {
       const line = requestLogLine(context, error);
-      if (level === "debug") logger.debug({ ...line }, "request");
-      else if (line.status >= 500) logger.warn({ ...line }, "request");
-      else logger.info({ ...line }, "request");
+      const fields = line as unknown as Record<string, unknown>;
+      if (level === "debug") logger.debug(fields, "request");
+      else if (line.status >= 500) logger.warn(fields, "request");
+      else logger.info(fields, "request");
     } catch (failure) {
       logger.error({ err: failure }, "request log failed");
     }

@@ -168,30 +168,69 @@ class GatewayTelemetry {
   }
 
   listen(): void {
+    // Listeners must not throw (the emitter would throw into the pipeline): each catches and logs. No
+    // closure per call: these run several times per request.
     const { events } = this.gateway;
-    events.on("request:start", (context) => this.guard(() => this.requestStart(context)));
-    events.on("attempt:start", (context, attempt) => this.guard(() => this.attemptStart(context, attempt)));
-    events.on("attempt:end", (context, attempt) => this.guard(() => this.attemptEnd(context, attempt)));
-    events.on("attempt:failed", (context, error, decision) =>
-      this.guard(() => this.attemptFailed(context, error, decision)),
-    );
-    events.on("attempt:hedged", (context, attempt) => this.guard(() => this.attemptHedged(context, attempt)));
-    events.on("request:end", (context, error) => this.guard(() => this.requestEnd(context, error)));
-    events.on("limit:decision", (context, decision) =>
-      this.guard(() => this.limitDecision(context, decision)),
-    );
-    events.on("breaker:change", (endpoint, from, to) =>
-      this.guard(() => this.breakerChange(endpoint, from, to)),
-    );
+    events.on("request:start", (context) => {
+      try {
+        this.requestStart(context);
+      } catch (error) {
+        this.failed(error);
+      }
+    });
+    events.on("attempt:start", (context, attempt) => {
+      try {
+        this.attemptStart(context, attempt);
+      } catch (error) {
+        this.failed(error);
+      }
+    });
+    events.on("attempt:end", (context, attempt) => {
+      try {
+        this.attemptEnd(context, attempt);
+      } catch (error) {
+        this.failed(error);
+      }
+    });
+    events.on("attempt:failed", (context, error, decision) => {
+      try {
+        this.attemptFailed(context, error, decision);
+      } catch (failure) {
+        this.failed(failure);
+      }
+    });
+    events.on("attempt:hedged", (context, attempt) => {
+      try {
+        this.attemptHedged(context, attempt);
+      } catch (error) {
+        this.failed(error);
+      }
+    });
+    events.on("request:end", (context, error) => {
+      try {
+        this.requestEnd(context, error);
+      } catch (failure) {
+        this.failed(failure);
+      }
+    });
+    events.on("limit:decision", (context, decision) => {
+      try {
+        this.limitDecision(context, decision);
+      } catch (error) {
+        this.failed(error);
+      }
+    });
+    events.on("breaker:change", (endpoint, from, to) => {
+      try {
+        this.breakerChange(endpoint, from, to);
+      } catch (error) {
+        this.failed(error);
+      }
+    });
   }
 
-  // Event listeners must not throw (the emitter would throw into the pipeline): log and go on.
-  private guard(work: () => void): void {
-    try {
-      work();
-    } catch (error) {
-      this.logger.error({ err: error }, "telemetry failed");
-    }
+  private failed(error: unknown): void {
+    this.logger.error({ err: error }, "telemetry failed");
   }
 
   private instruments(): GatewayInstruments | undefined {
