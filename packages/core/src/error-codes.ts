@@ -280,6 +280,14 @@ export const errorCodes = {
     retryable: false,
     description: "The client went away before the answer was complete; the upstream request was aborted.",
   },
+  SWY_ERR_GATEWAY_OVERLOADED: {
+    status: 503,
+    type: "server_error",
+    code: "overloaded",
+    retryable: true,
+    description:
+      "The gateway is at its `overload.maxInFlight` cap and its wait queue is full (or the wait timed out); sent with `Retry-After`.",
+  },
   SWY_ERR_GATEWAY_SHUTTING_DOWN: {
     status: 503,
     type: "server_error",

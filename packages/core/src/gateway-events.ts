@@ -11,6 +11,8 @@ import type { Endpoint } from "./provider.js";
 export interface GatewayEvents {
   /** A request passed parsing and entered the pipeline. */
   "request:start": (context: RequestContext) => void;
+  /** A request was refused by overload protection before it started (503), or its client left while it queued. */
+  "request:shed": (context: RequestContext, error: SwitchyardError) => void;
   /** A request finished: `error` is set when it failed. */
   "request:end": (context: RequestContext, error: SwitchyardError | undefined) => void;
   /** An upstream attempt started (`attempt.endpoint`, `attempt.target`). */

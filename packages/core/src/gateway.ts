@@ -1,5 +1,6 @@
 import { EventEmitter } from "eventemitter3";
 import { z } from "zod";
+import { Admission, type OverloadOptions } from "./admission.js";
 import { EndpointStatsRegistry } from "./endpoint-stats.js";
 import { SwitchyardError } from "./errors.js";
 import type { GatewayEvents } from "./gateway-events.js";
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   requireAuth?: boolean;
   /** Largest accepted request body in bytes. @default 10485760 (10 MiB) */
   bodyLimitBytes?: number;
+  /** Overload protection: a cap on in-flight requests with a bounded wait queue; beyond it, 503. */
+  overload?: Partial<OverloadOptions>;
   /** Upstream timeouts. */
   timeouts?: Partial<TimeoutOptions>;
   /** undici transport settings. */
@@ -50,6 +53,14 @@ const gatewayOptionsSchema = z.object({
     .int()
     .positive()
     .default(10 * 1024 * 1024),
+  overload: z
+    .object({
+      maxInFlight: z.number().int().nonnegative().default(0),
+      maxQueue: z.number().int().nonnegative().default(0),
+      queueTimeoutMs: z.number().int().positive().default(5_000),
+    })
+    .strict()
+    .default({ maxInFlight: 0, maxQueue: 0, queueTimeoutMs: 5_000 }),
   timeouts: z
     .object({
       connectMs: z.number().positive().optional(),
@@ -101,7 +112,7 @@ export class Gateway {
   private readonly runtime: PipelineRuntime;
   private currentState: GatewayState = "created";
   private starting: Promise<void> | undefined;
-  private inFlightCount = 0;
+  private readonly admission: Admission;
   private idleWaiters: Array<() => void> = [];
 
   constructor(options: GatewayOptions = {}) {
@@ -127,6 +138,7 @@ export class Gateway {
         };
       }
     }
+    this.admission = new Admission(this.settings.overload);
     this.transport = new Transport({ ...transport, timeouts: this.settings.timeouts });
     this.runtime = this.createRuntime();
     for (const provider of providers ?? []) this.addProvider(provider);
@@ -144,7 +156,7 @@ export class Gateway {
 
   /** Requests (and streams) being served right now. */
   get inFlight(): number {
-    return this.inFlightCount;
+    return this.admission.inFlight;
   }
 
   /** Providers by name. */
@@ -286,7 +298,7 @@ export class Gateway {
     if (this.currentState === "closed") return;
     this.currentState = "draining";
     const graceMs = options.graceMs ?? 10_000;
-    if (this.inFlightCount > 0) {
+    if (this.admission.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
@@ -296,9 +308,9 @@ export class Gateway {
       ]);
       clearTimeout(timer);
     }
-    if (this.inFlightCount > 0) {
+    if (this.admission.inFlight > 0) {
       this.logger.warn(
-        { inFlight: this.inFlightCount },
+        { inFlight: this.admission.inFlight },
         "grace period over: aborting in-flight upstream requests",
       );
       await this.transport.destroy();
@@ -332,12 +344,11 @@ export class Gateway {
           .map(([id, owner]) => ({ id, owned_by: owner.provider.name })),
       ],
       isDraining: () => this.currentState === "draining" || this.currentState === "closed",
-      requestStarted: () => {
-        this.inFlightCount++;
-      },
+      requestStarted: (signal) => this.admission.acquire(signal),
+      inFlight: () => this.admission.inFlight,
       requestFinished: () => {
-        this.inFlightCount--;
-        if (this.inFlightCount === 0 && this.idleWaiters.length > 0) {
+        this.admission.release();
+        if (this.admission.inFlight === 0 && this.idleWaiters.length > 0) {
           for (const resolve of this.idleWaiters.splice(0)) resolve();
         }
       },

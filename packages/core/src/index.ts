@@ -1,3 +1,4 @@
+export { Admission, type OverloadOptions } from "./admission.js";
 export {
   type ApiKeyAuthOptions,
   type ApiKeyEntry,

@@ -42,8 +42,11 @@ export interface PipelineRuntime {
   modelInfo(provider: Provider, model: string): ModelInfo | undefined;
   listModels(): Array<{ id: string; owned_by: string }>;
   isDraining(): boolean;
-  requestStarted(): void;
+  /** Takes an admission slot: returns at once when one is free, waits in the queue, or throws 503. */
+  requestStarted(signal: AbortSignal): Promise<void> | undefined;
   requestFinished(): void;
+  /** Requests admitted and not yet finished. */
+  inFlight(): number;
 }
 
 const JSON_HEADERS = { "content-type": "application/json" } as const;
@@ -149,7 +152,15 @@ async function runPipeline(
   runtime: PipelineRuntime,
   context: GatewayRequestContext,
 ): Promise<GatewayHttpResponse> {
-  runtime.requestStarted();
+  try {
+    const waiting = runtime.requestStarted(context.signal);
+    if (waiting) await waiting;
+  } catch (error) {
+    // Shed before any work: no hooks ran, nothing to settle.
+    const failure = toSwitchyardError(error);
+    notify(runtime, () => runtime.events.emit("request:shed", context, failure));
+    return errorResponse(failure, context.id, context, runtime.dialects.get(context.dialect));
+  }
   notify(runtime, () => runtime.events.emit("request:start", context));
   const { hooks } = runtime;
   try {
@@ -543,7 +554,7 @@ function health(runtime: PipelineRuntime, method: string, requestId: string): Ga
   return {
     status: draining ? 503 : 200,
     headers: { ...JSON_HEADERS, "x-request-id": requestId, "cache-control": "no-store" },
-    body: JSON.stringify({ status: draining ? "draining" : "ok", endpoints }),
+    body: JSON.stringify({ status: draining ? "draining" : "ok", inFlight: runtime.inFlight(), endpoints }),
   };
 }
 
