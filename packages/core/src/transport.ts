@@ -41,7 +41,10 @@ export const defaultTimeouts: Readonly<TimeoutOptions> = Object.freeze({
 
 /** How one request is sent. */
 export interface SendOptions {
-  /** Aborts this request (the attempt's signal: the client leaving, a hedge lost, a timeout). */
+  /**
+   * Aborts this request (the attempt's signal: the client leaving, a hedge lost, the total timeout — which
+   * aborts with a `TimeoutError` reason so it maps to its own code).
+   */
   readonly signal: AbortSignal;
   /** The client's own signal, to tell a client abort from other aborts. */
   readonly clientSignal: AbortSignal;
@@ -81,8 +84,7 @@ export class Transport {
    * consume or destroy it. Failures are SwitchyardErrors with a code per cause.
    */
   async send(endpoint: Endpoint, request: UpstreamRequest, options: SendOptions): Promise<UpstreamResponse> {
-    const totalSignal = AbortSignal.timeout(this.timeouts.totalMs);
-    const combined = AbortSignal.any([options.signal, totalSignal]);
+    // The total timeout is the caller's: the attempt's signal aborts with a TimeoutError when it fires.
     const headers: Record<string, string> = {
       ...options.extraHeaders,
       ...endpoint.headers,
@@ -98,13 +100,13 @@ export class Transport {
         method: request.method,
         headers,
         body: request.body ?? null,
-        signal: combined,
+        signal: options.signal,
         headersTimeout: this.timeouts.firstByteMs,
         bodyTimeout: this.timeouts.idleMs,
       });
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
-      throw mapTransportError(error, options.clientSignal, totalSignal);
+      throw mapTransportError(error, options.clientSignal);
     }
   }
 

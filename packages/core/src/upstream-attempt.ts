@@ -58,6 +58,11 @@ export function startAttempt(
   const controller = new AbortController();
   const onClientAbort = () => controller.abort();
   context.signal.addEventListener("abort", onClientAbort, { once: true });
+  // One plain timer per attempt (cheaper than AbortSignal.timeout + AbortSignal.any per request).
+  const totalTimer = setTimeout(
+    () => controller.abort(new DOMException("The upstream exchange took too long.", "TimeoutError")),
+    runtime.transport.timeouts.totalMs,
+  );
   const stats = runtime.endpointStats.get(endpoint);
   stats.inFlight++;
   notify(runtime, () => runtime.events.emit("attempt:start", context, record));
@@ -67,6 +72,7 @@ export function startAttempt(
   const release = (outcome: SwitchyardError | undefined | null) => {
     if (released) return;
     released = true;
+    clearTimeout(totalTimer);
     stats.inFlight--;
     context.signal.removeEventListener("abort", onClientAbort);
     if (outcome) record.error ??= outcome;
