@@ -1,7 +1,17 @@
 export {
+  type Cors,
+  type CorsOptions,
+  createCors,
+  DEFAULT_EXPOSED_HEADERS,
+  withCorsHeaders,
+} from "./cors.js";
+export {
+  closeGracefully,
   createNodeHandler,
+  handleClientError,
   type ListenOptions,
   listen,
   type NodeGatewayServer,
+  type NodeHandlerOptions,
   writeResponse,
 } from "./node.js";

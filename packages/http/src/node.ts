@@ -1,6 +1,30 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { Gateway, GatewayHttpResponse } from "@switchyard/core";
+import { randomUUID } from "node:crypto";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Gateway, SwitchyardError } from "@switchyard/core";
+import { type CorsOptions, createCors } from "./cors.js";
+import { normalisePrefix, pathBelow } from "./mount-path.js";
+import { failExchange, serveNodeExchange, writeResponse } from "./node-exchange.js";
+
+export { writeResponse };
+
+const SETTLE_AFTER_GRACE_MS = 1_000;
+
+/** Options of `createNodeHandler`. */
+export interface NodeHandlerOptions {
+  /** Mount path, stripped before routing, e.g. `/llm`. @default "" */
+  pathPrefix?: string;
+  /** Cross-origin access for browsers. @default undefined (CORS off: no CORS headers, no preflight answers) */
+  cors?: CorsOptions;
+}
 
 /**
  * A node:http request listener serving the gateway: `http.createServer(createNodeHandler(gateway))`.
@@ -8,96 +32,23 @@ import type { Gateway, GatewayHttpResponse } from "@switchyard/core";
  */
 export function createNodeHandler(
   gateway: Gateway,
-  options: { pathPrefix?: string } = {},
+  options: NodeHandlerOptions = {},
 ): (request: IncomingMessage, response: ServerResponse) => void {
-  const prefix = options.pathPrefix?.replace(/\/+$/, "") ?? "";
+  const prefix = normalisePrefix(options.pathPrefix);
+  const cors = options.cors ? createCors(options.cors) : undefined;
   return (request, response) => {
-    handle(gateway, prefix, request, response).catch((error: unknown) => {
-      gateway.logger.error({ err: error }, "node adapter failed");
-      if (!response.headersSent) {
-        response.writeHead(500, { "content-type": "application/json" });
-        response.end(
-          '{"error":{"message":"Internal error.","type":"server_error","param":null,"code":"internal_error"}}',
-        );
-      } else response.destroy();
-    });
+    serveNodeExchange(gateway, cors, request, response, pathBelow(prefix, request.url ?? "/")).catch(
+      (error: unknown) => failExchange(gateway.logger, response, error, "node"),
+    );
   };
 }
 
-async function handle(gateway: Gateway, prefix: string, request: IncomingMessage, response: ServerResponse) {
-  const controller = new AbortController();
-  // 'close' on the response before it finished means the client went away.
-  response.once("close", () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  const url = request.url ?? "/";
-  const path = prefix && url.startsWith(prefix) ? url.slice(prefix.length) || "/" : url;
-  const result = await gateway.handle({
-    method: request.method ?? "GET",
-    path,
-    headers: request.headers as Record<string, string | undefined>,
-    // Not destroyed when the gateway stops reading early (413): the response must still go out.
-    body: request.iterator({ destroyOnReturn: false }),
-    signal: controller.signal,
-  });
-  await writeResponse(request, response, result);
-}
-
-/** Writes a GatewayHttpResponse to a node:http response, honouring backpressure for streams. */
-export async function writeResponse(
-  request: IncomingMessage,
-  response: ServerResponse,
-  result: GatewayHttpResponse,
-): Promise<void> {
-  if (response.destroyed) {
-    await discard(result);
-    return;
-  }
-  // A body we did not read to the end would be parsed as the next request: close the connection instead.
-  const headers = request.complete ? result.headers : { ...result.headers, connection: "close" };
-  const body = result.body;
-  if (body === null || typeof body === "string" || body instanceof Uint8Array) {
-    response.writeHead(result.status, headers);
-    response.end(body ?? undefined);
-    return;
-  }
-  response.writeHead(result.status, headers);
-  response.flushHeaders();
-  for await (const chunk of body) {
-    if (response.destroyed) break;
-    if (!response.write(chunk)) await drainOrClose(response);
-  }
-  if (!response.destroyed) response.end();
-}
-
-function drainOrClose(response: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      response.off("drain", done);
-      response.off("close", done);
-      resolve();
-    };
-    response.on("drain", done);
-    response.on("close", done);
-  });
-}
-
-async function discard(result: GatewayHttpResponse): Promise<void> {
-  const body = result.body;
-  if (body !== null && typeof body === "object" && Symbol.asyncIterator in body) {
-    const iterator = body[Symbol.asyncIterator]();
-    await iterator.return?.();
-  }
-}
-
 /** Options of `listen`. */
-export interface ListenOptions {
+export interface ListenOptions extends NodeHandlerOptions {
   /** @default "127.0.0.1" */
   host?: string;
   /** 0 picks a free port. @default 8787 */
   port?: number;
-  /** Mount path, e.g. `/llm`. @default "" */
-  pathPrefix?: string;
   /** How long `close()` lets in-flight requests and streams finish. @default 10000 */
   graceMs?: number;
   /** Time allowed to receive request headers (slow clients). @default 30000 */
@@ -106,6 +57,8 @@ export interface ListenOptions {
   requestTimeoutMs?: number;
   /** Idle keep-alive socket lifetime. @default 65000 */
   keepAliveTimeoutMs?: number;
+  /** Largest request head (request line and headers) accepted; larger ones get 431. @default 16384 */
+  maxHeaderSizeBytes?: number;
 }
 
 /** A running node:http gateway server. */
@@ -126,9 +79,11 @@ export async function listen(gateway: Gateway, options: ListenOptions = {}): Pro
       headersTimeout: options.headersTimeoutMs ?? 30_000,
       requestTimeout: options.requestTimeoutMs ?? 120_000,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
+      maxHeaderSize: options.maxHeaderSizeBytes ?? 16_384,
     },
-    createNodeHandler(gateway, { pathPrefix: options.pathPrefix }),
+    createNodeHandler(gateway, { pathPrefix: options.pathPrefix, cors: options.cors }),
   );
+  server.on("clientError", handleClientError);
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -145,14 +100,66 @@ export async function listen(gateway: Gateway, options: ListenOptions = {}): Pro
     port,
     url: `http://${shownHost}:${port}`,
     close() {
-      closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        await gateway.close({ graceMs: options.graceMs ?? 10_000 });
-        server.closeAllConnections();
-        await stopped;
-      })();
+      closing ??= closeGracefully(server, gateway, { graceMs: options.graceMs });
       return closing;
     },
   };
+}
+
+/**
+ * Graceful shutdown of a node:http server that serves the gateway through any Node-hosted adapter (node,
+ * Express, fetch behind a bridge): stop accepting connections, close idle keep-alive ones, let the
+ * gateway drain in-flight requests and streams for up to `graceMs` (new requests on open connections get
+ * 503 meanwhile; streams still running after it are aborted), then close what is left. Resolves once the
+ * server has closed.
+ */
+export async function closeGracefully(
+  server: Server,
+  gateway: Gateway,
+  options: { graceMs?: number | undefined } = {},
+): Promise<void> {
+  const stopped = new Promise<void>((resolve) => {
+    if (!server.listening) resolve();
+    else server.close(() => resolve());
+  });
+  server.closeIdleConnections();
+  await gateway.close({ graceMs: options.graceMs ?? 10_000 });
+  // Streams cut at the end of the grace period still end with an error event the SDKs raise: give their
+  // writers a moment (bounded) to send it before the sockets go.
+  const deadline = Date.now() + SETTLE_AFTER_GRACE_MS;
+  while (gateway.inFlight > 0 && Date.now() < deadline) await sleep(10);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  server.closeAllConnections();
+  await stopped;
+}
+
+/**
+ * A `clientError` listener that answers malformed requests the way the gateway answers everything else:
+ * an OpenAI-shaped JSON body and an `x-request-id`. Node raises these before any request handler runs —
+ * request heads over `maxHeaderSize` (431), requests that took too long (408), anything unparsable (400).
+ * `listen` installs it; add it yourself to a server you create: `server.on("clientError",
+ * handleClientError)`, or `Fastify({ clientErrorHandler: handleClientError })`.
+ */
+export function handleClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // As Node's own handler decides: answer unless a response on this socket already began (on a kept-alive
+  // socket the previous response is done and detached, so answering is safe).
+  const connection = socket as Socket & { _httpMessage?: { headersSent: boolean } | null };
+  const responding = connection._httpMessage?.headersSent === true;
+  if (error.code !== "ECONNRESET" && connection.writable && !responding) {
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const message =
+      status === 431
+        ? "The request headers are larger than this server accepts."
+        : status === 408
+          ? "The request took too long to arrive."
+          : "The request is not valid HTTP.";
+    const body = JSON.stringify(new SwitchyardError("SWY_ERR_REQUEST_INVALID", message, { status }).toBody());
+    connection.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\n\r\n${body}`,
+    );
+  }
+  // The parser is in an unknown state, so the connection cannot be reused.
+  connection.destroy();
 }

@@ -1,27 +1,33 @@
 import { createGateway, type Gateway, type GatewayOptions, silentLogger } from "@switchyard/core";
 import { createMockUpstream, type MockUpstream, type MockUpstreamOptions } from "@switchyard/provider-mock";
 import { createOpenAIProvider, type OpenAIProviderOptions } from "@switchyard/provider-openai";
-import { type ListenOptions, listen, type NodeGatewayServer } from "../src/node.js";
+import type { CorsOptions } from "../src/cors.js";
+import { type AdapterHarness, nodeAdapter, type RunningAdapter } from "./adapters.js";
 
-/** A running stack: a mock upstream, a gateway with an OpenAI provider pointed at it, a node:http server. */
+/** A running stack: a mock upstream, a gateway with an OpenAI provider pointed at it, an adapter's server. */
 export interface Stack {
   upstream: MockUpstream;
   gateway: Gateway;
-  server: NodeGatewayServer;
+  server: RunningAdapter;
+  /** The gateway's base URL (the mount path included). */
   url: string;
   close(): Promise<void>;
 }
 
+/** Options of `startStack`. */
+export interface StackOptions {
+  upstream?: MockUpstreamOptions;
+  provider?: OpenAIProviderOptions;
+  gateway?: GatewayOptions;
+  /** The adapter serving the gateway. @default node */
+  adapter?: AdapterHarness;
+  /** The adapter's settings. @default root mount, 5 s grace, the gateway's body limit */
+  listen?: { pathPrefix?: string; graceMs?: number; cors?: CorsOptions };
+  configure?: (gateway: Gateway) => void;
+}
+
 /** Starts a stack on 127.0.0.1, port 0 everywhere. */
-export async function startStack(
-  options: {
-    upstream?: MockUpstreamOptions;
-    provider?: OpenAIProviderOptions;
-    gateway?: GatewayOptions;
-    listen?: ListenOptions;
-    configure?: (gateway: Gateway) => void;
-  } = {},
-): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const upstream = await createMockUpstream({ apiKey: "sk-upstream-secret", ...options.upstream });
   const gateway = createGateway({
     logger: silentLogger,
@@ -39,7 +45,12 @@ export async function startStack(
     ],
   });
   options.configure?.(gateway);
-  const server = await listen(gateway, { port: 0, graceMs: 5_000, ...options.listen });
+  const server = await (options.adapter ?? nodeAdapter).start(gateway, {
+    pathPrefix: options.listen?.pathPrefix ?? "",
+    graceMs: options.listen?.graceMs ?? 5_000,
+    cors: options.listen?.cors,
+    bodyLimitBytes: options.gateway?.bodyLimitBytes ?? 10 * 1024 * 1024,
+  });
   return {
     upstream,
     gateway,

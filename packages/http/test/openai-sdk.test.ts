@@ -1,14 +1,16 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adapters } from "./adapters.js";
 import { chatBody, postJson, type Stack, sdkChat, startStack } from "./helpers.js";
 
-// The official SDK is the client users point at the gateway: what it sees is what they get.
-describe("the official openai SDK through the node:http adapter", () => {
+// The official SDK is the client users point at the gateway: what it sees is what they get, whichever
+// adapter serves it (each mounted under /llm).
+describe.each(adapters)("the official openai SDK through the $name adapter", (adapter) => {
   let stack: Stack;
   let client: OpenAI;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ adapter, listen: { pathPrefix: "/llm" } });
     client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: "unused-by-this-gateway", maxRetries: 0 });
   });
   afterAll(() => stack.close());
@@ -47,7 +49,9 @@ describe("the official openai SDK through the node:http adapter", () => {
     expect(usageChunks).toBe(0);
     // ...yet the gateway asked upstream for usage, so it still knows it.
     const sent = stack.upstream.requests.at(-1);
-    expect((sent?.body as { stream_options?: unknown }).stream_options).toEqual({ include_usage: true });
+    expect((sent?.body as { stream_options?: unknown } | undefined)?.stream_options).toEqual({
+      include_usage: true,
+    });
   });
 
   it("delivers usage on the final chunk when the client asks", async () => {
@@ -128,7 +132,7 @@ describe("the official openai SDK through the node:http adapter", () => {
     expect(completion.object).toBe("text_completion");
     const upstreamRequest = stack.upstream.requests.at(-1);
     expect(upstreamRequest?.path).toBe("/v1/chat/completions");
-    expect((upstreamRequest?.body as { messages: unknown }).messages).toEqual([
+    expect((upstreamRequest?.body as { messages: unknown } | undefined)?.messages).toEqual([
       { role: "user", content: "Say hello" },
     ]);
     const text = completion.choices[0]?.text ?? "";
