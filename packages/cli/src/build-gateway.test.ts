@@ -151,3 +151,28 @@ describe("buildGateway: routing from the config", () => {
     );
   });
 });
+
+describe("buildGateway: every provider type", () => {
+  it("builds anthropic, gemini, azure-openai and replicate providers from the config", () => {
+    const gateway = build({
+      providers: [
+        { type: "anthropic", apiKey: "a-key" },
+        { type: "gemini", apiKey: "g-key" },
+        {
+          type: "azure-openai",
+          resource: "my-resource",
+          apiKey: "z-key",
+          deployments: { "gpt-4o": "prod-4o" },
+        },
+        { type: "replicate", apiToken: "r-token", template: "llama3" },
+      ],
+    });
+    expect([...gateway.providers.keys()]).toEqual(["anthropic", "gemini", "azure", "replicate"]);
+  });
+
+  it("names the provider whose options are wrong", () => {
+    expect(() =>
+      build({ providers: [{ type: "mock" }, { type: "anthropic", anthropicVersion: 7 }] }),
+    ).toThrow(/providers\[1\] \(anthropic\)/);
+  });
+});

@@ -10,8 +10,16 @@ import {
   type Provider,
   SwitchyardError,
 } from "@switchyard/core";
+import { createAnthropicProvider } from "@switchyard/provider-anthropic";
+import { createAzureOpenAIProvider } from "@switchyard/provider-azure-openai";
+import { createGeminiProvider } from "@switchyard/provider-gemini";
 import { createMockProvider } from "@switchyard/provider-mock";
 import { createOpenAIProvider } from "@switchyard/provider-openai";
+import {
+  createReplicateProvider,
+  renderLlama3Prompt,
+  renderTranscriptPrompt,
+} from "@switchyard/provider-replicate";
 import type { SwitchyardConfig } from "./config-schema.js";
 
 type ProviderConfig = SwitchyardConfig["providers"][number];
@@ -19,6 +27,18 @@ type ProviderConfig = SwitchyardConfig["providers"][number];
 const providerFactories: Record<ProviderConfig["type"], (options: Record<string, unknown>) => Provider> = {
   openai: (options) => createOpenAIProvider(options),
   mock: (options) => createMockProvider(options),
+  anthropic: (options) => createAnthropicProvider(options as never),
+  gemini: (options) => createGeminiProvider(options as never),
+  "azure-openai": (options) => createAzureOpenAIProvider(options as never),
+  replicate: ({ template, ...options }) =>
+    createReplicateProvider({
+      ...(options as object),
+      ...(template === "llama3"
+        ? { template: renderLlama3Prompt }
+        : template
+          ? { template: renderTranscriptPrompt }
+          : {}),
+    } as never),
 };
 
 /** Builds a gateway from a validated config. Provider option errors name the provider's place in the file. */
@@ -56,6 +76,10 @@ export function buildGateway(config: SwitchyardConfig): Gateway {
     bodyLimitBytes: config.bodyLimitBytes,
     timeouts: config.timeouts,
     retry: config.retry,
+    telemetry: {
+      requestLog: config.telemetry?.requestLog ?? true,
+      principalAttribute: config.telemetry?.principalAttribute ?? true,
+    },
     logger: createJsonLogger(config.log.level),
   });
 }

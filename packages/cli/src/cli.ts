@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { SwitchyardError } from "@switchyard/core";
 import { listen } from "@switchyard/http/node";
+import { startObservability } from "./admin-routes.js";
 import { buildGateway } from "./build-gateway.js";
 import type { SwitchyardConfig } from "./config-schema.js";
 import { defaultConfig, loadConfig } from "./load-config.js";
@@ -92,27 +93,36 @@ async function serve(values: { config?: string; host?: string; port?: string }, 
     throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `--port must be 0-65535, not '${values.port}'.`);
   }
   const gateway = buildGateway(config);
+  const observability = await startObservability(config, gateway);
   const server = await listen(gateway, { ...config.server, host: values.host ?? config.server.host, port });
+  observability?.mount(server.server);
   const models = [...gateway.providers.values()].flatMap((provider) =>
     provider.models().map((model) => model.id),
   );
   io.out(
     `Switchyard listening on ${server.url}${config.server.pathPrefix}\n` +
       `  providers: ${[...gateway.providers.keys()].join(", ")}\n` +
-      `  models: ${models.slice(0, 12).join(", ")}${models.length > 12 ? ", ..." : ""}\n`,
+      `  models: ${models.slice(0, 12).join(", ")}${models.length > 12 ? ", ..." : ""}\n` +
+      (observability?.paths.length
+        ? `  admin: ${observability.paths.join(", ")} (${observability.access})\n`
+        : "") +
+      (observability?.prometheusUrl ? `  prometheus: ${observability.prometheusUrl}\n` : ""),
   );
   return await new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
       io.err(`switchyard: ${signal}: draining (up to ${config.server.graceMs} ms)\n`);
-      server.close().then(
-        () => resolve(0),
-        (error: unknown) => {
-          io.err(`switchyard: shutdown failed: ${String(error)}\n`);
-          resolve(1);
-        },
-      );
+      server
+        .close()
+        .then(() => observability?.close())
+        .then(
+          () => resolve(0),
+          (error: unknown) => {
+            io.err(`switchyard: shutdown failed: ${String(error)}\n`);
+            resolve(1);
+          },
+        );
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);

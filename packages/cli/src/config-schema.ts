@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { adminConfigSchema, telemetryConfigSchema } from "./telemetry-config.js";
 
 const providerBase = {
   name: z
@@ -11,6 +12,16 @@ const providerBase = {
 const openaiProviderConfig = z.looseObject({ type: z.literal("openai"), ...providerBase });
 /** `{ "type": "mock", ... }`: the embedded fake model. Other keys go to the provider. */
 const mockProviderConfig = z.looseObject({ type: z.literal("mock"), ...providerBase });
+/** Anthropic, Gemini, Azure OpenAI, Replicate: other keys go to the provider's factory, which validates them. */
+const anthropicProviderConfig = z.looseObject({ type: z.literal("anthropic"), ...providerBase });
+const geminiProviderConfig = z.looseObject({ type: z.literal("gemini"), ...providerBase });
+const azureProviderConfig = z.looseObject({ type: z.literal("azure-openai"), ...providerBase });
+const replicateProviderConfig = z.looseObject({
+  type: z.literal("replicate"),
+  ...providerBase,
+  // Templates are functions in code; the config names a built-in one.
+  template: z.enum(["transcript", "llama3"]).optional(),
+});
 
 const apiKeyConfig = z.union([
   z
@@ -57,7 +68,16 @@ export const configSchema = z
         keepAliveTimeoutMs: 65_000,
       }),
     providers: z
-      .array(z.discriminatedUnion("type", [openaiProviderConfig, mockProviderConfig]))
+      .array(
+        z.discriminatedUnion("type", [
+          openaiProviderConfig,
+          mockProviderConfig,
+          anthropicProviderConfig,
+          geminiProviderConfig,
+          azureProviderConfig,
+          replicateProviderConfig,
+        ]),
+      )
       .min(1, "at least one provider is needed"),
     auth: z
       .object({
@@ -86,6 +106,8 @@ export const configSchema = z
     routes: z.array(z.record(z.string(), z.unknown())).optional(),
     loadBalancing: z.record(z.string(), z.unknown()).optional(),
     circuitBreaker: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
+    telemetry: telemetryConfigSchema.optional(),
+    admin: adminConfigSchema.optional(),
     log: z
       .object({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") })
       .strict()

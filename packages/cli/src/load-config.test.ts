@@ -94,7 +94,7 @@ describe("parseConfig", () => {
   });
 
   it("rejects an unknown provider type", () => {
-    expect(thrownBy(() => parseConfig({ providers: [{ type: "anthropic" }] }, {})).message).toMatch(
+    expect(thrownBy(() => parseConfig({ providers: [{ type: "cohere" }] }, {})).message).toMatch(
       /^config: providers\[0\]\.type: /,
     );
   });

@@ -14,6 +14,8 @@ const builtEntryPoints = [
   ...[
     "core/dist/index.js",
     "http/dist/node.js",
+    "otel/dist/index.js",
+    "otel/dist/dashboard/index.js",
     "provider-mock/dist/index.js",
     "provider-openai/dist/index.js",
   ].map((path) => fileURLToPath(new URL(`../../${path}`, import.meta.url))),

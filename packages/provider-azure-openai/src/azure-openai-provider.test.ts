@@ -41,6 +41,7 @@ function callOf(
     model,
     endpoint: provider.endpoints[0] as Endpoint,
     context: {} as ProviderCall["context"],
+    signal: new AbortController().signal,
   };
 }
 

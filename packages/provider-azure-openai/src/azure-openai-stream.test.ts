@@ -11,6 +11,7 @@ const call: ProviderCall = {
   model: "gpt-4o",
   endpoint: provider.endpoints[0] as Endpoint,
   context: {} as ProviderCall["context"],
+  signal: new AbortController().signal,
 };
 
 /** Feeds a recording through the SSE reader and the provider's translator in pieces of `size` bytes. */

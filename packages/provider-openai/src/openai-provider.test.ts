@@ -135,7 +135,13 @@ describe("createOpenAIProvider options", () => {
         stream: true,
         stream_options: { include_usage: true },
       },
-      { operation: "chat", model: "m", endpoint: provider.endpoints[0] as never, context: {} as never },
+      {
+        operation: "chat",
+        model: "m",
+        endpoint: provider.endpoints[0] as never,
+        context: {} as never,
+        signal: new AbortController().signal,
+      },
     );
     expect(JSON.parse(built.body ?? "{}")).not.toHaveProperty("stream_options");
   });

@@ -23,6 +23,7 @@ const callOf = (
   model,
   endpoint: provider.endpoints[0] as Endpoint,
   context: {} as ProviderCall["context"],
+  signal: new AbortController().signal,
 });
 
 const defaults: ReplicateInputSettings = {

@@ -126,6 +126,7 @@ describe("Replicate non-streamed predictions", () => {
     model: MODEL,
     endpoint: provider.endpoints[0] as Endpoint,
     context: {} as ProviderCall["context"],
+    signal: new AbortController().signal,
   };
 
   it("turns a finished prediction into a chat completion", async () => {

@@ -1,0 +1,7 @@
+export {
+  type OtlpOptions,
+  type PrometheusOptions,
+  type StartTelemetryOptions,
+  startTelemetry,
+  type Telemetry,
+} from "./start-telemetry.js";
