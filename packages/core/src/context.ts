@@ -50,6 +50,8 @@ export interface AttemptRecord {
   readonly startedAt: number;
   /** ms the attempt took, until headers for streams, until the body otherwise. */
   durationMs?: number;
+  /** Set when the attempt was cancelled because another (hedged) attempt answered first. */
+  cancelled?: boolean;
   /** The upstream HTTP status, when one came. */
   status?: number;
   error?: SwitchyardError;
@@ -74,6 +76,12 @@ export interface RequestContext {
   readonly clientBody: unknown;
   /** Inbound headers, lower-cased names. May hold the client's credentials: never log them whole. */
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The socket peer's address (see `GatewayHttpRequest.remoteAddress`); undefined when the adapter cannot tell. */
+  readonly remoteAddress: string | undefined;
+  /** The model the upstream says answered (`model` of its response), once known. */
+  responseModel: string | undefined;
+  /** The finish reasons of the answer's choices, once known. */
+  finishReasons: string[] | undefined;
   /** Aborts when the client disconnects or the gateway gives up. */
   readonly signal: AbortSignal;
   /** `performance.now()` at arrival. */
@@ -118,6 +126,7 @@ export interface RequestContextInit {
   operation: Operation;
   dialect: string;
   clientBody: unknown;
+  remoteAddress?: string | undefined;
   headers: Readonly<Record<string, string | undefined>>;
   signal: AbortSignal;
   request: CanonicalRequest;
@@ -130,6 +139,9 @@ export class GatewayRequestContext implements RequestContext {
   readonly operation: Operation;
   readonly dialect: string;
   readonly clientBody: unknown;
+  readonly remoteAddress: string | undefined;
+  responseModel: string | undefined = undefined;
+  finishReasons: string[] | undefined = undefined;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly signal: AbortSignal;
   readonly startedAt: number;
@@ -154,6 +166,7 @@ export class GatewayRequestContext implements RequestContext {
     this.operation = init.operation;
     this.dialect = init.dialect;
     this.clientBody = init.clientBody;
+    this.remoteAddress = init.remoteAddress;
     this.headers = init.headers;
     this.signal = init.signal;
     this.startedAt = init.startedAt;

@@ -25,7 +25,12 @@ export interface GatewayEvents {
   /** A hedged second attempt started (the first had not answered within the hedge delay). */
   "attempt:hedged": (context: RequestContext, attempt: AttemptRecord) => void;
   /** An upstream attempt failed; `decision` says what happens next. */
-  "attempt:failed": (context: RequestContext, error: SwitchyardError, decision: RetryDecision) => void;
+  "attempt:failed": (
+    context: RequestContext,
+    error: SwitchyardError,
+    decision: RetryDecision,
+    attempt: AttemptRecord,
+  ) => void;
   /** An endpoint's circuit breaker changed state. */
   "breaker:change": (endpoint: Endpoint, from: CircuitState, to: CircuitState) => void;
   /**

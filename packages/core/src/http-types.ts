@@ -16,6 +16,8 @@ export interface GatewayHttpRequest {
   readonly body?: AsyncIterable<Uint8Array> | Uint8Array | string | { readonly parsed: unknown };
   /** Aborts when the client disconnects. */
   readonly signal: AbortSignal;
+  /** The peer's IP address as the socket saw it (a proxy's, behind one); adapters fill it when they know it. */
+  readonly remoteAddress?: string;
 }
 
 /** What the adapter writes back. A streamed body must be iterated to its end (or the signal aborted). */

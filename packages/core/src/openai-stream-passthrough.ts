@@ -3,6 +3,8 @@ import type { Usage } from "./canonical-schemas.js";
 const LF_LF = Buffer.from("\n\n");
 const CRLF_CRLF = Buffer.from("\r\n\r\n");
 const USAGE_KEY = Buffer.from('"usage"');
+// A finish reason that is a string (not null): only the closing chunk of each choice has one.
+const FINISH_KEY = Buffer.from('"finish_reason":"');
 const DONE_MARK = Buffer.from("[DONE]");
 const ERROR_KEY = Buffer.from('{"error"');
 const EMPTY = new Uint8Array(0);
@@ -20,6 +22,10 @@ export class OpenAIStreamPassthrough {
   done = false;
   /** An upstream `{"error": ...}` event, if one came. */
   errorEvent: unknown;
+  /** `model` of the answer, from the chunk that carried usage or a finish reason. */
+  model: string | undefined;
+  /** Finish reasons seen, one per choice that finished. */
+  readonly finishReasons: string[] = [];
   /** Data events forwarded so far (OpenAI sends about one token per event). */
   events = 0;
   /** Set when an event's JSON was visibly cut short; that event and all after it are withheld. */
@@ -74,6 +80,15 @@ export class OpenAIStreamPassthrough {
         return false;
       }
       this.events++;
+    }
+    if (event.indexOf(FINISH_KEY) !== -1) {
+      const chunk = parseDataLines(event.toString("utf8")) as
+        | { model?: string; choices?: Array<{ finish_reason?: unknown }> }
+        | undefined;
+      this.model ??= chunk?.model;
+      for (const choice of chunk?.choices ?? []) {
+        if (typeof choice.finish_reason === "string") this.finishReasons.push(choice.finish_reason);
+      }
     }
     const usageAt = event.indexOf(USAGE_KEY);
     if (usageAt !== -1 && objectFollows(event, usageAt + USAGE_KEY.length)) {

@@ -104,6 +104,7 @@ export async function handleHttpRequest(
         signal: request.signal,
         request: dialectRoute.dialect.toCanonical(body),
         clientBody: body,
+        remoteAddress: request.remoteAddress,
         startedAt,
       });
       return await runPipeline(runtime, context);
@@ -140,6 +141,7 @@ export async function handleHttpRequest(
       signal: request.signal,
       request: canonical,
       clientBody: body,
+      remoteAddress: request.remoteAddress,
       startedAt,
     });
     return await runPipeline(runtime, context);
@@ -311,7 +313,7 @@ async function attemptLoop(
           context,
         ) ?? defaultDecision(failure, hasFallback))
       : defaultDecision(failure, hasFallback);
-    notify(runtime, () => runtime.events.emit("attempt:failed", context, failure, decision));
+    notify(runtime, () => runtime.events.emit("attempt:failed", context, failure, decision, attempt.record));
     if (decision.action === "retry") {
       if (decision.delayMs > 0)
         await sleep(decision.delayMs, undefined, { signal: context.signal }).catch(() => {});

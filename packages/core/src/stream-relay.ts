@@ -162,6 +162,8 @@ async function* passthroughBody(setup: StreamSetup): AsyncGenerator<Uint8Array> 
   const rest = relay.flush();
   if (rest.byteLength > 0) yield rest;
   if (relay.usage) context.usage = normaliseUsage(relay.usage);
+  context.responseModel ??= relay.model;
+  if (relay.finishReasons.length > 0) context.finishReasons = relay.finishReasons;
   if (!relay.done) throw streamCut();
 }
 
@@ -195,6 +197,10 @@ async function* translatedBody(setup: StreamSetup): AsyncGenerator<Uint8Array> {
   const translator = setup.provider.createStreamTranslator(setup.call);
   const transform = tapped(hooks.transformStreamChunk);
   const emit = (chunk: ChatCompletionChunk): Uint8Array | undefined => {
+    context.responseModel ??= chunk.model;
+    for (const choice of chunk.choices) {
+      if (choice.finish_reason) (context.finishReasons ??= []).push(choice.finish_reason);
+    }
     if (chunk.usage) {
       context.usage = normaliseUsage(chunk.usage);
       if (chunk.choices.length === 0 && hideUsage) return undefined;

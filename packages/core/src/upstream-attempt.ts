@@ -106,6 +106,7 @@ export function startAttempt(
     result,
     cancel() {
       cancelled = true;
+      record.cancelled = true;
       controller.abort();
       prepared?.discard();
     },
@@ -236,6 +237,10 @@ async function run(
     return { kind: "complete", response: { status: 200, headers, body: text } };
   }
   let canonical: CanonicalResponse = provider.parseResponse(parsed, call);
+  context.responseModel = canonical.model;
+  if ("choices" in canonical && canonical.object !== "list") {
+    context.finishReasons = canonical.choices.map((choice) => String(choice.finish_reason ?? ""));
+  }
   stats.record(record.durationMs, true);
   release(undefined);
   context.usage = normaliseUsage(canonical.usage);
