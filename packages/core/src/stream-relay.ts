@@ -199,7 +199,9 @@ async function* translatedBody(setup: StreamSetup): AsyncGenerator<Uint8Array> {
   const emit = (chunk: ChatCompletionChunk): Uint8Array | undefined => {
     context.responseModel ??= chunk.model;
     for (const choice of chunk.choices) {
-      if (choice.finish_reason) (context.finishReasons ??= []).push(choice.finish_reason);
+      if (!choice.finish_reason) continue;
+      context.finishReasons ??= [];
+      context.finishReasons.push(choice.finish_reason);
     }
     if (chunk.usage) {
       context.usage = normaliseUsage(chunk.usage);
