@@ -151,7 +151,30 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
     parseError: (response: UpstreamErrorResponse) => parseAnthropicError(response, name),
     createStreamTranslator: (call: ProviderCall): StreamTranslator =>
       createAnthropicStreamTranslator({ providerName: name, responseTool: responseTools.get(call.context) }),
+    buildPassthroughRequest: (body: unknown, call: ProviderCall): UpstreamRequest => {
+      // An Anthropic client's body (the Anthropic inbound dialect), `model` already the target's: sent as is.
+      // The client's `anthropic-beta` flags go along (added to the endpoint's own): fields of its body such
+      // as `context_management` are refused by the API without them.
+      // Under the endpoint's own spelling of the header, which the client's list then replaces.
+      const key =
+        Object.keys(call.endpoint.headers).find((header) => header.toLowerCase() === "anthropic-beta") ??
+        "anthropic-beta";
+      const beta = mergeBetaFlags(call.endpoint.headers[key], call.context.headers["anthropic-beta"]);
+      return {
+        method: "POST",
+        path: "/v1/messages",
+        headers: beta === undefined ? {} : { [key]: beta },
+        body: JSON.stringify(body),
+      };
+    },
   };
+}
+
+function mergeBetaFlags(...lists: Array<string | undefined>): string | undefined {
+  const flags = new Set(
+    lists.flatMap((list) => (list ?? "").split(",").map((flag) => flag.trim())).filter((flag) => flag !== ""),
+  );
+  return flags.size === 0 ? undefined : [...flags].join(",");
 }
 
 function toEndpoint(

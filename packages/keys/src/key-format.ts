@@ -1,0 +1,37 @@
+import { randomBytes } from "node:crypto";
+
+/** Every virtual key starts with this; the plugin leaves other keys to other `authenticate` taps. */
+export const KEY_PREFIX = "sk-swy-";
+
+/** Random bytes in a key: 256 bits, so a fast hash (SHA-256) is enough (nothing to brute-force). */
+const KEY_BYTES = 32;
+
+/** A new secret key: `sk-swy-` and 43 base64url characters (256 random bits). */
+export function generateKeySecret(): string {
+  return `${KEY_PREFIX}${randomBytes(KEY_BYTES).toString("base64url")}`;
+}
+
+/** A new public key id: `key_` and 16 hex characters. Safe to log, show and use as a limit subject. */
+export function generateKeyId(): string {
+  return `key_${randomBytes(8).toString("hex")}`;
+}
+
+/** Whether `value` is shaped like a virtual key (the prefix and base64url characters). */
+export function isVirtualKey(value: string): boolean {
+  return value.startsWith(KEY_PREFIX) && /^[A-Za-z0-9_-]{20,200}$/.test(value.slice(KEY_PREFIX.length));
+}
+
+/**
+ * The key a request presents: `Authorization: Bearer <key>` (a bare `Authorization: <key>` too), else
+ * `x-api-key`. The same rules as core's static API key plugin.
+ */
+// TODO(core): core's api-key-auth-plugin has this as the unexported `presentedKey`; use its export once it
+// is exported, so the two plugins can never disagree about which header wins.
+export function presentedKey(headers: Readonly<Record<string, string | undefined>>): string | undefined {
+  const authorization = headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match?.[1] ?? authorization;
+  }
+  return headers["x-api-key"] || undefined;
+}
