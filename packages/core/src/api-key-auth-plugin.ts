@@ -59,7 +59,11 @@ export function createApiKeyAuthPlugin(options: ApiKeyAuthOptions): Plugin {
   };
 }
 
-function presentedKey(headers: Readonly<Record<string, string | undefined>>): string | undefined {
+/**
+ * The API key a request presents: `Authorization: Bearer <key>` (any other Authorization value is returned
+ * whole, so it fails lookup instead of passing as anonymous), else `x-api-key`.
+ */
+export function presentedKey(headers: Readonly<Record<string, string | undefined>>): string | undefined {
   const authorization = headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);

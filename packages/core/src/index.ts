@@ -4,6 +4,7 @@ export {
   type ApiKeyEntry,
   createApiKeyAuthPlugin,
   hashApiKey,
+  presentedKey,
 } from "./api-key-auth-plugin.js";
 export * from "./canonical-schemas.js";
 export type { CanonicalResponse, CompletionResponse, EmbeddingResponse } from "./canonical-types.js";

@@ -95,7 +95,10 @@ export async function handleHttpRequest(
         });
       }
       const body = await readJsonBody(request, runtime.bodyLimitBytes);
-      if ("handler" in dialectRoute) return await dialectRoute.handler(request, body, { requestId });
+      if ("handler" in dialectRoute) {
+        await authenticateOnly(runtime, request, body, dialectRoute.dialect.name, requestId, startedAt);
+        return await dialectRoute.handler(request, body, { requestId });
+      }
       const context = new GatewayRequestContext({
         id: requestId,
         operation: dialectRoute.operation,
@@ -147,6 +150,40 @@ export async function handleHttpRequest(
     return await runPipeline(runtime, context);
   } catch (error) {
     return errorResponse(toSwitchyardError(error), requestId, undefined, dialect);
+  }
+}
+
+/**
+ * Dialect handlers (e.g. count_tokens) call no upstream, but are still the gateway's API: the caller must
+ * be who `authenticate` says, and anonymous callers are refused when auth is required.
+ */
+async function authenticateOnly(
+  runtime: PipelineRuntime,
+  request: GatewayHttpRequest,
+  body: unknown,
+  dialect: string,
+  requestId: string,
+  startedAt: number,
+): Promise<void> {
+  const model = (body as { model?: unknown } | null)?.model;
+  const context = new GatewayRequestContext({
+    id: requestId,
+    operation: "chat",
+    dialect,
+    headers: request.headers,
+    signal: request.signal,
+    request: { model: typeof model === "string" ? model : "", messages: [] } as never,
+    clientBody: body,
+    remoteAddress: request.remoteAddress,
+    startedAt,
+  });
+  if (tapped(runtime.hooks.authenticate))
+    context.principal = await runtime.hooks.authenticate.promise(context);
+  if (context.principal === undefined && runtime.requireAuth) {
+    throw new SwitchyardError(
+      "SWY_ERR_AUTH_MISSING",
+      "An API key is required (Authorization: Bearer <key>).",
+    );
   }
 }
 

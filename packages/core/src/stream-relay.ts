@@ -178,9 +178,10 @@ async function* rawDialectBody(
       watcher.push(event);
       context.streamedEvents++;
     }
-    if (watcher.error) throw watcher.error;
     context.timings.firstByteMs ??= performance.now() - context.startedAt;
+    // The read is forwarded whole: the provider's own error event reaches the client in its own shape.
     yield chunk;
+    if (watcher.error) throw watcher.error;
   }
   for (const event of reader.end()) watcher.push(event);
   context.usage = normaliseUsage(watcher.usage);

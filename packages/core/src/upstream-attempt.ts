@@ -155,6 +155,7 @@ async function run(
     dialect.passthrough.providerDialect === provider.dialect &&
     provider.buildPassthroughRequest &&
     !provider.execute &&
+    !target.params &&
     !tapped(hooks.transformRequest) &&
     !tapped(hooks.transformResponse) &&
     !tapped(hooks.transformStreamChunk)

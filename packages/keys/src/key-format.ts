@@ -21,17 +21,5 @@ export function isVirtualKey(value: string): boolean {
   return value.startsWith(KEY_PREFIX) && /^[A-Za-z0-9_-]{20,200}$/.test(value.slice(KEY_PREFIX.length));
 }
 
-/**
- * The key a request presents: `Authorization: Bearer <key>` (a bare `Authorization: <key>` too), else
- * `x-api-key`. The same rules as core's static API key plugin.
- */
-// TODO(core): core's api-key-auth-plugin has this as the unexported `presentedKey`; use its export once it
-// is exported, so the two plugins can never disagree about which header wins.
-export function presentedKey(headers: Readonly<Record<string, string | undefined>>): string | undefined {
-  const authorization = headers.authorization;
-  if (authorization !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match?.[1] ?? authorization;
-  }
-  return headers["x-api-key"] || undefined;
-}
+/** The key a request presents: the same rules as core's static API key plugin (one implementation). */
+export { presentedKey } from "@switchyard/core";
