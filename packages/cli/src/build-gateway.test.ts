@@ -176,3 +176,28 @@ describe("buildGateway: every provider type", () => {
     ).toThrow(/providers\[1\] \(anthropic\)/);
   });
 });
+
+describe("buildGateway: dialects, guardrails and keys from the config", () => {
+  it("serves the Anthropic Messages dialect when listed", async () => {
+    const gateway = build({ providers: [{ type: "mock" }], dialects: ["anthropic", "responses"] });
+    const response = await gateway.handle({
+      method: "POST",
+      path: "/v1/messages",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "mock-1", max_tokens: 32, messages: [{ role: "user", content: "hi" }] }),
+      signal: new AbortController().signal,
+    });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(String(response.body))).toMatchObject({ type: "message", role: "assistant" });
+    await gateway.close({ graceMs: 0 });
+  });
+
+  it("redacts with the PII guardrail and names a bad guardrail setting", async () => {
+    expect(() =>
+      build({ providers: [{ type: "mock" }], guardrails: { denylists: [{ patterns: 7 }] } }),
+    ).toThrow(/guardrails\.denylists\[0\]/);
+    expect(() =>
+      parseConfig({ providers: [{ type: "mock" }], auth: { required: true, keys: [] } }, {}),
+    ).toThrow(/auth\.keys: auth\.required is true but no keys are configured/);
+  });
+});

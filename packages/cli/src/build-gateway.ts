@@ -10,6 +10,21 @@ import {
   type Provider,
   SwitchyardError,
 } from "@switchyard/core";
+import { createAnthropicDialect } from "@switchyard/dialect-anthropic";
+import { createResponsesDialect } from "@switchyard/dialect-responses";
+import {
+  createDenylistPlugin,
+  createExternalAuthPlugin,
+  createPiiRedactionPlugin,
+  createWebhookGuardrailPlugin,
+} from "@switchyard/guardrails";
+import {
+  createRateLimitPlugin,
+  createUpstreamCapPlugin,
+  type LimiterStore,
+  type RateLimitPluginOptions,
+} from "@switchyard/limiter";
+import { createRedisStore } from "@switchyard/limiter-redis";
 import { createAnthropicProvider } from "@switchyard/provider-anthropic";
 import { createAzureOpenAIProvider } from "@switchyard/provider-azure-openai";
 import { createGeminiProvider } from "@switchyard/provider-gemini";
@@ -41,8 +56,72 @@ const providerFactories: Record<ProviderConfig["type"], (options: Record<string,
     } as never),
 };
 
-/** Builds a gateway from a validated config. Provider option errors name the provider's place in the file. */
-export function buildGateway(config: SwitchyardConfig): Gateway {
+/** A gateway built from a config, with what it holds beyond the gateway itself (a Redis connection). */
+export interface ServedGateway {
+  readonly gateway: Gateway;
+  /** The rate limiter's store, when `rateLimit` is configured. */
+  readonly limiterStore: LimiterStore | undefined;
+  /** Releases what the gateway does not own: the limiter store's connection. Call after `gateway.close()`. */
+  close(): Promise<void>;
+}
+
+const dialectFactories = {
+  anthropic: () => createAnthropicDialect(),
+  responses: () => createResponsesDialect(),
+} as const;
+
+/** Builds each guardrail plugin in order, naming the config path of a bad setting. */
+function guardrailPlugins(guardrails: SwitchyardConfig["guardrails"]): Plugin[] {
+  if (!guardrails) return [];
+  const build = (path: string, create: () => Plugin): Plugin => {
+    try {
+      return create();
+    } catch (error) {
+      throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `${path}: ${(error as Error).message}`);
+    }
+  };
+  const plugins: Plugin[] = [];
+  const { externalAuth, denylists, piiRedaction, webhooks } = guardrails;
+  if (externalAuth) {
+    plugins.push(build("guardrails.externalAuth", () => createExternalAuthPlugin(externalAuth as never)));
+  }
+  denylists?.forEach((options, index) =>
+    plugins.push(
+      build(`guardrails.denylists[${index}]`, () =>
+        createDenylistPlugin({ name: String(index), ...options } as never),
+      ),
+    ),
+  );
+  if (piiRedaction) {
+    plugins.push(
+      build("guardrails.piiRedaction", () =>
+        createPiiRedactionPlugin((piiRedaction === true ? {} : piiRedaction) as never),
+      ),
+    );
+  }
+  webhooks?.forEach((options, index) =>
+    plugins.push(
+      build(`guardrails.webhooks[${index}]`, () =>
+        createWebhookGuardrailPlugin({ name: String(index), ...options } as never),
+      ),
+    ),
+  );
+  return plugins;
+}
+
+/**
+ * Builds a gateway from a validated config. Provider option errors name the provider's place in the file.
+ * `leadingPlugins` (e.g. the virtual keys plugin, built asynchronously by `serve`) are applied first.
+ */
+export function buildGateway(config: SwitchyardConfig, leadingPlugins: readonly Plugin[] = []): Gateway {
+  return buildServedGateway(config, leadingPlugins).gateway;
+}
+
+/** Builds a gateway, and returns it with the resources to release after it is closed (see ServedGateway). */
+export function buildServedGateway(
+  config: SwitchyardConfig,
+  leadingPlugins: readonly Plugin[] = [],
+): ServedGateway {
   const seen = new Map<string, number>();
   const providers = config.providers.map((entry, index) => {
     const { type, ...options } = entry;
@@ -62,18 +141,47 @@ export function buildGateway(config: SwitchyardConfig): Gateway {
       throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `providers[${index}] (${type}): ${message}`);
     }
   });
-  const plugins: Plugin[] = [];
+  const plugins: Plugin[] = [...leadingPlugins, ...guardrailPlugins(config.guardrails)];
   if (config.auth && config.auth.keys.length > 0)
     plugins.push(createApiKeyAuthPlugin({ keys: config.auth.keys }));
   if (config.routes) plugins.push(createRoutesPlugin({ routes: config.routes as never }));
   if (config.loadBalancing) plugins.push(createLoadBalancerPlugin(config.loadBalancing));
   // Breakers are on by default for config-served gateways: an endpoint that keeps failing is rested.
   if (config.circuitBreaker !== false) plugins.push(createCircuitBreakerPlugin(config.circuitBreaker ?? {}));
-  return createGateway({
+  const upstreamCap = config.overload?.upstream;
+  if (upstreamCap) plugins.push(configured("overload.upstream", () => createUpstreamCapPlugin(upstreamCap)));
+  let limiterStore: LimiterStore | undefined;
+  if (config.rateLimit) {
+    const { store, ...options } = config.rateLimit;
+    let redis: LimiterStore | undefined;
+    if (store !== "memory") {
+      const { type: _type, ...redisOptions } = store;
+      redis = configured("rateLimit.store", () => createRedisStore(redisOptions));
+    }
+    try {
+      const plugin = configured("rateLimit", () =>
+        createRateLimitPlugin({ ...(options as unknown as RateLimitPluginOptions), store: redis }),
+      );
+      limiterStore = plugin.store;
+      plugins.push(plugin);
+    } catch (error) {
+      // The Redis client is already connecting: do not leave it behind a config error.
+      void redis?.close?.().catch(() => {});
+      throw error;
+    }
+  }
+  const { upstream: _upstream, ...overload } = config.overload ?? {};
+  const gateway = createGateway({
     providers,
     plugins,
-    requireAuth: config.auth?.required ?? false,
+    dialects: config.dialects.map((name) => dialectFactories[name]()),
+    // Virtual keys (and an external auth service) identify every caller: anonymous callers are refused.
+    requireAuth:
+      (config.auth?.required ?? false) ||
+      config.keys !== undefined ||
+      config.guardrails?.externalAuth !== undefined,
     bodyLimitBytes: config.bodyLimitBytes,
+    overload,
     timeouts: config.timeouts,
     retry: config.retry,
     telemetry: {
@@ -82,4 +190,26 @@ export function buildGateway(config: SwitchyardConfig): Gateway {
     },
     logger: createJsonLogger(config.log.level),
   });
+  const store = limiterStore;
+  return {
+    gateway,
+    limiterStore: store,
+    async close() {
+      await store?.close?.();
+    },
+  };
+}
+
+/** Runs a plugin factory, naming the config key in its option errors. */
+function configured<T>(key: string, create: () => T): T {
+  try {
+    return create();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // "rate limit options: limits.0.per: ..." -> "rateLimit: limits.0.per: ...": the path in the file.
+    throw new SwitchyardError(
+      "SWY_ERR_CONFIG_INVALID",
+      `${key}: ${message.replace(/^[\w ]+ options: /, "")}`,
+    );
+  }
 }

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { SwitchyardError } from "@switchyard/core";
+import { createJsonLogger, SwitchyardError } from "@switchyard/core";
 import { listen } from "@switchyard/http/node";
+import { KEYS_HELP, runKeysCommand } from "@switchyard/keys";
 import { startObservability } from "./admin-routes.js";
 import { buildGateway } from "./build-gateway.js";
 import type { SwitchyardConfig } from "./config-schema.js";
+import { startKeys } from "./keys-wiring.js";
 import { defaultConfig, loadConfig } from "./load-config.js";
 
 const HELP = `switchyard — an OpenAI-compatible LLM gateway
@@ -15,10 +17,13 @@ Usage:
       when OPENAI_API_KEY is set.
   switchyard check --config FILE
       Validate a config file and print what it would serve.
+  switchyard keys create|list|revoke --store file:./keys.json|redis://...
+      Manage virtual keys (see below).
   switchyard --version | --help
 
 Config reference: docs/reference/configuration.md
-`;
+
+${KEYS_HELP}`;
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -35,6 +40,8 @@ const processIo: CliIo = {
 
 /** Runs the CLI; resolves with the exit code for one-shot commands, or never for `serve` (signals end it). */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  // `keys` has flags of its own (`--store`): hand it its arguments before the strict parser sees them.
+  if (argv[0] === "keys") return runKeysCommand(argv.slice(1), io);
   let parsed: ReturnType<typeof parseCommandLine>;
   try {
     parsed = parseCommandLine(argv);
@@ -92,10 +99,12 @@ async function serve(values: { config?: string; host?: string; port?: string }, 
   if ((values.port !== undefined && !/^\d+$/.test(values.port)) || port < 0 || port > 65535) {
     throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `--port must be 0-65535, not '${values.port}'.`);
   }
-  const gateway = buildGateway(config);
+  const keys = await startKeys(config, values.config, createJsonLogger(config.log.level));
+  const gateway = buildGateway(config, keys ? [keys.plugin] : []);
   const observability = await startObservability(config, gateway);
   const server = await listen(gateway, { ...config.server, host: values.host ?? config.server.host, port });
   observability?.mount(server.server);
+  keys?.mount(server.server);
   const models = [...gateway.providers.values()].flatMap((provider) =>
     provider.models().map((model) => model.id),
   );
@@ -116,6 +125,7 @@ async function serve(values: { config?: string; host?: string; port?: string }, 
       server
         .close()
         .then(() => observability?.close())
+        .then(() => keys?.close())
         .then(
           () => resolve(0),
           (error: unknown) => {

@@ -1,3 +1,4 @@
+import { keysConfigSchema } from "@switchyard/keys";
 import { z } from "zod";
 import { adminConfigSchema, telemetryConfigSchema } from "./telemetry-config.js";
 
@@ -40,33 +41,84 @@ const apiKeyConfig = z.union([
     .strict(),
 ]);
 
+/** `server.tls`: certificate and key files (PEM), re-read on SIGHUP. Relative paths: from the config file's directory. */
+const tlsConfigSchema = z
+  .object({
+    cert: z.string().min(1),
+    key: z.string().min(1),
+  })
+  .strict();
+
+/** The `server` key: where and how to listen, and the HTTP server's own defences. */
+export const serverConfigSchema = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(8787),
+    pathPrefix: z
+      .string()
+      .regex(/^(\/[\w.-]+)*$/, "a path like /llm")
+      .default(""),
+    graceMs: z.number().int().nonnegative().default(10_000),
+    headersTimeoutMs: z.number().int().positive().default(30_000),
+    requestTimeoutMs: z.number().int().positive().default(120_000),
+    keepAliveTimeoutMs: z.number().int().positive().default(65_000),
+    maxHeaderSizeBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
+    // Per process: with workers, each worker has its own cap.
+    maxConnections: z.number().int().nonnegative().default(0),
+    tls: tlsConfigSchema.optional(),
+    workers: z.union([z.number().int().min(1).max(1024), z.literal("auto")]).default(1),
+    allowPerWorkerLimits: z.boolean().default(false),
+  })
+  .strict()
+  .refine((server) => server.headersTimeoutMs <= server.requestTimeoutMs, {
+    message: "headersTimeoutMs must not be longer than requestTimeoutMs",
+    path: ["headersTimeoutMs"],
+  });
+
+/** The `overload` key: admission control (core's `overload` option) and per-upstream caps. */
+const overloadConfigSchema = z
+  .object({
+    maxInFlight: z.number().int().nonnegative().default(0),
+    maxQueue: z.number().int().nonnegative().default(0),
+    queueTimeoutMs: z.number().int().positive().default(5_000),
+    upstream: z
+      .object({
+        maxInFlightPerEndpoint: z.number().int().nonnegative().default(0),
+        providers: z.record(z.string(), z.number().int().nonnegative()).default({}),
+        retryAfterMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** `rateLimit.store`: `"memory"` (per process) or a Redis server shared by every worker and replica. */
+const limiterStoreConfigSchema = z.union([
+  z.literal("memory"),
+  z
+    .object({
+      type: z.literal("redis"),
+      url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL"),
+      prefix: z.string().optional(),
+      hashTag: z.enum(["prefix", "subject"]).optional(),
+      timeoutMs: z.number().int().positive().optional(),
+    })
+    .strict(),
+]);
+
+/**
+ * The `rateLimit` key: the options of `createRateLimitPlugin` (validated by the plugin's own schema, so
+ * its errors name the key), with `store` as data instead of an object.
+ */
+const rateLimitConfigSchema = z.looseObject({
+  store: limiterStoreConfigSchema.default("memory"),
+});
+
 /** The CLI's JSON config file. Documented in docs/reference/configuration.md. */
 export const configSchema = z
   .object({
     $schema: z.string().optional(),
-    server: z
-      .object({
-        host: z.string().min(1).default("127.0.0.1"),
-        port: z.number().int().min(0).max(65535).default(8787),
-        pathPrefix: z
-          .string()
-          .regex(/^(\/[\w.-]+)*$/, "a path like /llm")
-          .default(""),
-        graceMs: z.number().int().nonnegative().default(10_000),
-        headersTimeoutMs: z.number().int().positive().default(30_000),
-        requestTimeoutMs: z.number().int().positive().default(120_000),
-        keepAliveTimeoutMs: z.number().int().positive().default(65_000),
-      })
-      .strict()
-      .default({
-        host: "127.0.0.1",
-        port: 8787,
-        pathPrefix: "",
-        graceMs: 10_000,
-        headersTimeoutMs: 30_000,
-        requestTimeoutMs: 120_000,
-        keepAliveTimeoutMs: 65_000,
-      }),
+    server: serverConfigSchema.default(serverConfigSchema.parse({})),
     providers: z
       .array(
         z.discriminatedUnion("type", [
@@ -85,12 +137,27 @@ export const configSchema = z
         keys: z.array(apiKeyConfig).default([]),
       })
       .strict()
-      .refine((auth) => !auth.required || auth.keys.length > 0, {
-        message: "auth.required is true but no keys are configured",
-        path: ["keys"],
-      })
       .optional(),
+    /** Inbound dialects served besides OpenAI Chat Completions. */
+    dialects: z
+      .array(z.enum(["anthropic", "responses"]))
+      .refine((names) => new Set(names).size === names.length, "each dialect once")
+      .default([]),
+    /** Guardrail and external policy plugins; their own schemas validate the inner values. */
+    guardrails: z
+      .object({
+        externalAuth: z.record(z.string(), z.unknown()).optional(),
+        denylists: z.array(z.record(z.string(), z.unknown())).optional(),
+        piiRedaction: z.union([z.literal(true), z.record(z.string(), z.unknown())]).optional(),
+        webhooks: z.array(z.record(z.string(), z.unknown())).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Virtual keys, budgets and spend (`@switchyard/keys`). */
+    keys: keysConfigSchema.optional(),
     bodyLimitBytes: z.number().int().positive().optional(),
+    overload: overloadConfigSchema.optional(),
+    rateLimit: rateLimitConfigSchema.optional(),
     timeouts: z
       .object({
         connectMs: z.number().positive().optional(),
@@ -113,7 +180,30 @@ export const configSchema = z
       .strict()
       .default({ level: "info" }),
   })
-  .strict();
+  .strict()
+  .superRefine((config, issues) => {
+    // Someone must be able to authenticate when auth is required: static keys, virtual keys or an external service.
+    if (
+      config.auth?.required &&
+      config.auth.keys.length === 0 &&
+      !config.keys &&
+      !config.guardrails?.externalAuth
+    ) {
+      issues.addIssue({
+        code: "custom",
+        message: "auth.required is true but no keys are configured",
+        path: ["auth", "keys"],
+      });
+    }
+    if (config.auth?.keys.length && config.guardrails?.externalAuth) {
+      issues.addIssue({
+        code: "custom",
+        message:
+          "static auth.keys answer 401 for keys they do not know before the external service is asked: use one",
+        path: ["guardrails", "externalAuth"],
+      });
+    }
+  });
 
 /** A validated config. */
 export type SwitchyardConfig = z.infer<typeof configSchema>;

