@@ -201,3 +201,29 @@ describe("buildGateway: dialects, guardrails and keys from the config", () => {
     ).toThrow(/auth\.keys: auth\.required is true but no keys are configured/);
   });
 });
+
+describe("buildGateway: the cache from the config", () => {
+  it("answers a repeated request from the cache", async () => {
+    const gateway = build({
+      providers: [{ type: "mock" }],
+      cache: { ttlMs: 60_000, store: { type: "memory" } },
+    });
+    const first = await gateway.handle({
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "mock-1", messages: [{ role: "user", content: "cache me" }] }),
+      signal: new AbortController().signal,
+    });
+    const second = await gateway.handle({
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "mock-1", messages: [{ role: "user", content: "cache me" }] }),
+      signal: new AbortController().signal,
+    });
+    expect(first.headers["x-switchyard-cache"]).toBe("miss");
+    expect(second.headers["x-switchyard-cache"]).toBe("hit");
+    await gateway.close({ graceMs: 0 });
+  });
+});

@@ -1,3 +1,5 @@
+import { createCachePlugin, createEmbeddingsBatchingPlugin, createMemoryCacheStore } from "@switchyard/cache";
+import { createRedisCacheStore } from "@switchyard/cache/redis";
 import {
   createApiKeyAuthPlugin,
   createCircuitBreakerPlugin,
@@ -109,6 +111,34 @@ function guardrailPlugins(guardrails: SwitchyardConfig["guardrails"]): Plugin[] 
   return plugins;
 }
 
+/** The cache and embeddings-batching plugins the config asks for. */
+function cachePlugins(config: SwitchyardConfig): Plugin[] {
+  const plugins: Plugin[] = [];
+  if (config.cache) {
+    const { store: storeConfig, ...options } = config.cache;
+    const { type, ...storeOptions } = storeConfig ?? { type: "memory" as const };
+    const store = configuredAs("cache.store", () =>
+      type === "redis"
+        ? createRedisCacheStore(storeOptions as never)
+        : createMemoryCacheStore(storeOptions as never),
+    );
+    plugins.push(configuredAs("cache", () => createCachePlugin({ ...options, store } as never)));
+  }
+  if (config.embeddingsBatching) {
+    const batching = config.embeddingsBatching;
+    plugins.push(configuredAs("embeddingsBatching", () => createEmbeddingsBatchingPlugin(batching as never)));
+  }
+  return plugins;
+}
+
+function configuredAs<T>(path: string, create: () => T): T {
+  try {
+    return create();
+  } catch (error) {
+    throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `${path}: ${(error as Error).message}`);
+  }
+}
+
 /**
  * Builds a gateway from a validated config. Provider option errors name the provider's place in the file.
  * `leadingPlugins` (e.g. the virtual keys plugin, built asynchronously by `serve`) are applied first.
@@ -141,7 +171,11 @@ export function buildServedGateway(
       throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `providers[${index}] (${type}): ${message}`);
     }
   });
-  const plugins: Plugin[] = [...leadingPlugins, ...guardrailPlugins(config.guardrails)];
+  const plugins: Plugin[] = [
+    ...leadingPlugins,
+    ...guardrailPlugins(config.guardrails),
+    ...cachePlugins(config),
+  ];
   if (config.auth && config.auth.keys.length > 0)
     plugins.push(createApiKeyAuthPlugin({ keys: config.auth.keys }));
   if (config.routes) plugins.push(createRoutesPlugin({ routes: config.routes as never }));

@@ -1,20 +1,36 @@
+import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createJsonLogger, SwitchyardError } from "@switchyard/core";
-import { listen } from "@switchyard/http/node";
+import { listen, type TlsCredentials } from "@switchyard/http/node";
 import { KEYS_HELP, runKeysCommand } from "@switchyard/keys";
 import { startObservability } from "./admin-routes.js";
-import { buildGateway } from "./build-gateway.js";
+import { buildServedGateway } from "./build-gateway.js";
 import type { SwitchyardConfig } from "./config-schema.js";
 import { startKeys } from "./keys-wiring.js";
 import { defaultConfig, loadConfig } from "./load-config.js";
+import { recordServerMetrics } from "./server-metrics.js";
+import { readTlsFiles, resolveTlsFiles, type TlsFiles } from "./tls-files.js";
+import {
+  announceReady,
+  assertWorkersAllowed,
+  configForSlot,
+  onPrimaryCommand,
+  resolveWorkerCount,
+  runPrimary,
+  workerSlot,
+} from "./workers.js";
 
 const HELP = `switchyard — an OpenAI-compatible LLM gateway
 
 Usage:
   switchyard serve [--config FILE] [--host HOST] [--port PORT]
+                   [--workers N|auto] [--allow-per-worker-limits]
+                   [--tls-cert FILE --tls-key FILE]
       Serve a gateway. Without --config: the embedded mock provider, plus OpenAI
-      when OPENAI_API_KEY is set.
+      when OPENAI_API_KEY is set. --workers: N processes on one port. --tls-*:
+      HTTPS; SIGHUP re-reads the files.
   switchyard check --config FILE
       Validate a config file and print what it would serve.
   switchyard keys create|list|revoke --store file:./keys.json|redis://...
@@ -63,11 +79,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     if (command === "check") {
       if (!values.config) throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", "check needs --config FILE.");
       const config = await loadConfig(values.config, io.env);
-      const gateway = buildGateway(config);
+      const { gateway, close } = buildServedGateway(config);
+      await close();
       io.out(`${values.config}: ok — providers: ${[...gateway.providers.keys()].join(", ")}\n`);
       return 0;
     }
-    if (command === "serve") return await serve(values, io);
+    if (command === "serve") return await serve(values, io, argv);
     io.err(`switchyard: unknown command '${command}'\n\n${HELP}`);
     return 2;
   } catch (error) {
@@ -85,13 +102,28 @@ function parseCommandLine(argv: readonly string[]) {
       config: { type: "string", short: "c" },
       host: { type: "string" },
       port: { type: "string", short: "p" },
+      workers: { type: "string", short: "w" },
+      "allow-per-worker-limits": { type: "boolean" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
   });
 }
 
-async function serve(values: { config?: string; host?: string; port?: string }, io: CliIo): Promise<number> {
+/** The flags `serve` reads. */
+interface ServeFlags {
+  config?: string;
+  host?: string;
+  port?: string;
+  workers?: string;
+  "allow-per-worker-limits"?: boolean;
+  "tls-cert"?: string;
+  "tls-key"?: string;
+}
+
+async function serve(values: ServeFlags, io: CliIo, argv: readonly string[]): Promise<number> {
   const config: SwitchyardConfig = values.config
     ? await loadConfig(values.config, io.env)
     : defaultConfig(io.env);
@@ -99,33 +131,88 @@ async function serve(values: { config?: string; host?: string; port?: string }, 
   if ((values.port !== undefined && !/^\d+$/.test(values.port)) || port < 0 || port > 65535) {
     throw new SwitchyardError("SWY_ERR_CONFIG_INVALID", `--port must be 0-65535, not '${values.port}'.`);
   }
+  const tlsFiles = resolveTlsFiles(config, values.config, {
+    tlsCert: values["tls-cert"],
+    tlsKey: values["tls-key"],
+  });
+  const workers = resolveWorkerCount(values.workers, config.server.workers);
+  assertWorkersAllowed(
+    config,
+    workers,
+    values["allow-per-worker-limits"] === true || config.server.allowPerWorkerLimits,
+  );
+  // Read before forking too: a missing or broken certificate fails once, with its file name.
+  const tls = tlsFiles ? await readTlsFiles(tlsFiles) : undefined;
+  if (workers > 1 && cluster.isPrimary) {
+    // Built once and dropped, so a config the workers would refuse fails here, before any fork.
+    await buildServedGateway(config).close();
+    return runPrimary({
+      count: workers,
+      argv,
+      graceMs: config.server.graceMs,
+      exec: fileURLToPath(new URL("./bin.js", import.meta.url)),
+      out: io.out,
+      err: io.err,
+    });
+  }
+  const slot = workerSlot();
   const keys = await startKeys(config, values.config, createJsonLogger(config.log.level));
-  const gateway = buildGateway(config, keys ? [keys.plugin] : []);
-  const observability = await startObservability(config, gateway);
-  const server = await listen(gateway, { ...config.server, host: values.host ?? config.server.host, port });
+  const served = buildServedGateway(config, keys ? [keys.plugin] : []);
+  const gateway = served.gateway;
+  const observability = await startObservability(configForSlot(config, slot), gateway);
+  const server = await listen(gateway, {
+    ...config.server,
+    host: values.host ?? config.server.host,
+    port,
+    tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
+  });
   observability?.mount(server.server);
   keys?.mount(server.server);
+  if (slot !== undefined) {
+    // Which worker answered: for operators chasing one process, and for the restart test.
+    server.server.prependListener("request", (_request, response) => {
+      response.setHeader("x-switchyard-worker", String(process.pid));
+    });
+  }
+  recordServerMetrics(server.server, gateway, {
+    maxInFlight: config.overload?.maxInFlight ?? 0,
+    maxQueue: config.overload?.maxQueue ?? 0,
+    maxConnections: config.server.maxConnections,
+  });
   const models = [...gateway.providers.values()].flatMap((provider) =>
     provider.models().map((model) => model.id),
   );
-  io.out(
+  const banner =
     `Switchyard listening on ${server.url}${config.server.pathPrefix}\n` +
-      `  providers: ${[...gateway.providers.keys()].join(", ")}\n` +
-      `  models: ${models.slice(0, 12).join(", ")}${models.length > 12 ? ", ..." : ""}\n` +
-      (observability?.paths.length
-        ? `  admin: ${observability.paths.join(", ")} (${observability.access})\n`
-        : "") +
-      (observability?.prometheusUrl ? `  prometheus: ${observability.prometheusUrl}\n` : ""),
-  );
+    `  providers: ${[...gateway.providers.keys()].join(", ")}\n` +
+    `  models: ${models.slice(0, 12).join(", ")}${models.length > 12 ? ", ..." : ""}\n` +
+    (observability?.paths.length
+      ? `  admin: ${observability.paths.join(", ")} (${observability.access})\n`
+      : "") +
+    (observability?.prometheusUrl ? `  prometheus: ${observability.prometheusUrl}\n` : "") +
+    (tls ? `  tls: certificate ${tls.fingerprint256}, valid to ${tls.validTo}\n` : "");
+  // A worker tells the primary, which prints one banner for all of them.
+  if (slot !== undefined) announceReady(banner);
+  else io.out(banner);
   return await new Promise<number>((resolve) => {
+    const reloadTls = () => {
+      if (!tlsFiles) return;
+      void reloadCertificate(tlsFiles, (credentials) => server.updateTls(credentials), io);
+    };
+    // In a worker, the primary decides when to drain: Ctrl-C reaches every process of the group at once.
+    const ignore = () => {};
+    const stopListening = onPrimaryCommand({ drain: () => stop("SIGTERM"), reloadTls });
     const stop = (signal: NodeJS.Signals) => {
       process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
+      process.off("SIGINT", slot === undefined ? stop : ignore);
+      process.off("SIGHUP", reloadTls);
+      stopListening();
       io.err(`switchyard: ${signal}: draining (up to ${config.server.graceMs} ms)\n`);
       server
         .close()
         .then(() => observability?.close())
         .then(() => keys?.close())
+        .then(() => served.close())
         .then(
           () => resolve(0),
           (error: unknown) => {
@@ -135,8 +222,30 @@ async function serve(values: { config?: string; host?: string; port?: string }, 
         );
     };
     process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
+    process.on("SIGINT", slot === undefined ? stop : ignore);
+    process.on("SIGHUP", reloadTls);
   });
+}
+
+/**
+ * SIGHUP: re-reads the certificate and key and swaps them in for new connections; open ones go on. A
+ * broken pair is logged and the current certificate stays.
+ */
+async function reloadCertificate(
+  files: TlsFiles,
+  update: (credentials: TlsCredentials) => void,
+  io: CliIo,
+): Promise<void> {
+  try {
+    const loaded = await readTlsFiles(files);
+    update({ cert: loaded.cert, key: loaded.key });
+    io.err(
+      `switchyard: SIGHUP: TLS certificate reloaded from ${files.cert} (${loaded.fingerprint256}, valid to ${loaded.validTo})\n`,
+    );
+  } catch (error) {
+    const message = SwitchyardError.is(error) ? error.message : String(error);
+    io.err(`switchyard: SIGHUP: TLS reload failed, keeping the current certificate: ${message}\n`);
+  }
 }
 
 function version(): string {

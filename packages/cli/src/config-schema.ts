@@ -153,6 +153,14 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** The response cache (`@switchyard/cache`); its own schema validates the values. */
+    cache: z
+      .looseObject({
+        store: z.looseObject({ type: z.enum(["memory", "redis"]).default("memory") }).optional(),
+      })
+      .optional(),
+    /** Embeddings micro-batching (`@switchyard/cache`). */
+    embeddingsBatching: z.record(z.string(), z.unknown()).optional(),
     /** Virtual keys, budgets and spend (`@switchyard/keys`). */
     keys: keysConfigSchema.optional(),
     bodyLimitBytes: z.number().int().positive().optional(),

@@ -14,6 +14,8 @@ const builtEntryPoints = [
   ...[
     "core/dist/index.js",
     "http/dist/node.js",
+    "limiter/dist/index.js",
+    "limiter-redis/dist/index.js",
     "otel/dist/index.js",
     "otel/dist/dashboard/index.js",
     "provider-mock/dist/index.js",
@@ -55,7 +57,7 @@ export interface CliProcess {
   readonly exited: Promise<Exit>;
   /** Resolves with the first match of `pattern` in the stream; rejects if the process ends first. */
   waitFor(pattern: RegExp, stream?: "stdout" | "stderr"): Promise<RegExpMatchArray>;
-  /** Resolves with the URL from the "Switchyard listening on ..." line. */
+  /** Resolves with the URL (http or https) from the "Switchyard listening on ..." line. */
   listening(): Promise<string>;
   /** Kills the process if it still runs, and waits for it to be gone. */
   kill(): Promise<Exit>;
@@ -127,7 +129,7 @@ export function spawnCli(args: readonly string[], env: Record<string, string> = 
     exited,
     waitFor,
     async listening() {
-      const match = await waitFor(/Switchyard listening on (http:\/\/\S+)/);
+      const match = await waitFor(/Switchyard listening on (https?:\/\/\S+)/);
       return match[1] as string;
     },
     async kill() {
