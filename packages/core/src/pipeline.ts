@@ -276,8 +276,14 @@ async function* finishingStream(
     yield* body;
   } catch (error) {
     failure = toSwitchyardError(error);
-    if (!context.signal.aborted)
-      yield new TextEncoder().encode(`data: ${JSON.stringify(failure.toBody())}\n\n`);
+    if (!context.signal.aborted) {
+      // In the client's own dialect: an Anthropic client gets an `event: error`, not OpenAI's shape.
+      const dialect = runtime.dialects.get(context.dialect);
+      const text = dialect
+        ? dialect.createStreamEncoder(context).error(failure)
+        : `data: ${JSON.stringify(failure.toBody())}\n\n`;
+      yield new TextEncoder().encode(text);
+    }
   } finally {
     if (failure === undefined && context.signal.aborted) {
       failure = new SwitchyardError("SWY_ERR_CLIENT_CLOSED", "The client closed the request.");
