@@ -6,7 +6,12 @@ export default defineConfig({
   resolve: { conditions: ["@switchyard/source"] },
   ssr: { resolve: { conditions: ["@switchyard/source"] } },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "packages/*/test/**/*.test.ts",
+      "examples/*/test/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
     testTimeout: 20_000,
     // The JSON report is what .ci/run reads for its closing "N passed, M failed" line.
     reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],

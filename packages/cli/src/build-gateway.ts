@@ -87,13 +87,13 @@ function guardrailPlugins(guardrails: SwitchyardConfig["guardrails"]): Plugin[] 
   if (externalAuth) {
     plugins.push(build("guardrails.externalAuth", () => createExternalAuthPlugin(externalAuth as never)));
   }
-  denylists?.forEach((options, index) =>
+  for (const [index, options] of (denylists ?? []).entries()) {
     plugins.push(
       build(`guardrails.denylists[${index}]`, () =>
         createDenylistPlugin({ name: String(index), ...options } as never),
       ),
-    ),
-  );
+    );
+  }
   if (piiRedaction) {
     plugins.push(
       build("guardrails.piiRedaction", () =>
@@ -101,13 +101,13 @@ function guardrailPlugins(guardrails: SwitchyardConfig["guardrails"]): Plugin[] 
       ),
     );
   }
-  webhooks?.forEach((options, index) =>
+  for (const [index, options] of (webhooks ?? []).entries()) {
     plugins.push(
       build(`guardrails.webhooks[${index}]`, () =>
         createWebhookGuardrailPlugin({ name: String(index), ...options } as never),
       ),
-    ),
-  );
+    );
+  }
   return plugins;
 }
 

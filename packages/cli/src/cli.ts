@@ -17,6 +17,7 @@ import {
   assertWorkersAllowed,
   configForSlot,
   onPrimaryCommand,
+  perWorkerProblems,
   resolveWorkerCount,
   runPrimary,
   workerSlot,
@@ -146,6 +147,7 @@ async function serve(values: ServeFlags, io: CliIo, argv: readonly string[]): Pr
   if (workers > 1 && cluster.isPrimary) {
     // Built once and dropped, so a config the workers would refuse fails here, before any fork.
     await buildServedGateway(config).close();
+    for (const note of perWorkerProblems(config).notes) io.err(`switchyard: ${workers} workers: ${note}\n`);
     return runPrimary({
       count: workers,
       argv,
@@ -201,11 +203,14 @@ async function serve(values: ServeFlags, io: CliIo, argv: readonly string[]): Pr
     };
     // In a worker, the primary decides when to drain: Ctrl-C reaches every process of the group at once.
     const ignore = () => {};
+    // SIGHUP reloads TLS. A single process without TLS keeps its default meaning (the terminal went away:
+    // stop); a worker never stops on it, the primary does not either.
+    const handlesHangup = tlsFiles !== undefined || slot !== undefined;
     const stopListening = onPrimaryCommand({ drain: () => stop("SIGTERM"), reloadTls });
     const stop = (signal: NodeJS.Signals) => {
       process.off("SIGTERM", stop);
       process.off("SIGINT", slot === undefined ? stop : ignore);
-      process.off("SIGHUP", reloadTls);
+      if (handlesHangup) process.off("SIGHUP", reloadTls);
       stopListening();
       io.err(`switchyard: ${signal}: draining (up to ${config.server.graceMs} ms)\n`);
       server
@@ -223,7 +228,7 @@ async function serve(values: ServeFlags, io: CliIo, argv: readonly string[]): Pr
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", slot === undefined ? stop : ignore);
-    process.on("SIGHUP", reloadTls);
+    if (handlesHangup) process.on("SIGHUP", reloadTls);
   });
 }
 

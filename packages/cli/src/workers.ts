@@ -37,11 +37,22 @@ export function resolveWorkerCount(flag: string | undefined, configured: number 
 /**
  * What would stop being exact with several workers: state kept in each process's memory (rate-limit
  * counters, budgets and spend), and a Prometheus endpoint that a scrape would reach on a random worker.
- * Each entry is a sentence for the error message.
+ * `notes` are correct but worth saying (a memory cache per worker). Each entry is a sentence.
  */
-export function perWorkerProblems(config: SwitchyardConfig): { state: string[]; fatal: string[] } {
+export function perWorkerProblems(config: SwitchyardConfig): {
+  state: string[];
+  fatal: string[];
+  notes: string[];
+} {
   const state: string[] = [];
   const fatal: string[] = [];
+  const notes: string[] = [];
+  const cacheStore = (config as { cache?: { store?: { type?: string } } }).cache?.store?.type;
+  if ((config as { cache?: unknown }).cache !== undefined && cacheStore !== "redis") {
+    notes.push(
+      "cache.store is memory: each worker caches on its own (a lower hit rate, never a wrong answer)",
+    );
+  }
   if (config.rateLimit && config.rateLimit.store === "memory") {
     state.push(
       'rateLimit.store is "memory": each worker would count on its own, so every limit would admit up to N times as much',
@@ -59,7 +70,7 @@ export function perWorkerProblems(config: SwitchyardConfig): { state: string[]; 
       "telemetry.prometheus is true: a scrape of /metrics on the shared port reaches a random worker; give it a port of its own (telemetry.prometheus: { port }: worker k serves port + k) or use telemetry.otlp",
     );
   }
-  return { state, fatal };
+  return { state, fatal, notes };
 }
 
 /** Refuses configurations that several workers would serve wrongly (see perWorkerProblems). */

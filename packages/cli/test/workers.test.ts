@@ -1,10 +1,33 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { get } from "node:http";
+import { get, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMockUpstream, type MockUpstream } from "@switchyard/provider-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CliProcess, ensureBuilt, spawnCli } from "./cli-process.js";
+import { redisSkipReason, redisUrl, uniquePrefix } from "./redis-server.js";
+
+/** POSTs a chat request on a connection of its own; resolves with the status and the worker that answered. */
+function chatOnNewConnection(url: string): Promise<{ status: number; worker: number }> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ model: "mock-1", messages: [{ role: "user", content: "Hi." }] });
+    const outgoing = request(
+      `${url}/v1/chat/completions`,
+      { method: "POST", agent: false, headers: { "content-type": "application/json" } },
+      (response) => {
+        response.resume();
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            worker: Number(response.headers["x-switchyard-worker"]),
+          }),
+        );
+      },
+    );
+    outgoing.on("error", reject);
+    outgoing.end(body);
+  });
+}
 
 /** GET /health on a connection of its own (no keep-alive), so the primary hands it to the next worker. */
 function workerOf(url: string): Promise<number> {
@@ -136,4 +159,28 @@ describe("switchyard serve --workers (child processes)", () => {
     expect(cli.stderr).toContain("--allow-per-worker-limits");
     expect(cli.stdout).not.toContain("Switchyard listening");
   });
+
+  it.skipIf(redisSkipReason !== undefined)(
+    "with the Redis store, 2 workers enforce one limit exactly",
+    async () => {
+      // A bucket of 5 refilling at 5 per hour: nothing refills during the test.
+      const file = await configFile("redis.json", {
+        rateLimit: {
+          store: { type: "redis", url: redisUrl, prefix: uniquePrefix("cli-workers") },
+          limits: [{ name: "shared", key: "global", limit: 5, per: "hour", algorithm: "token-bucket" }],
+        },
+      });
+      const cli = spawnCli(["serve", "--config", file, "--port", "0", "--workers", "2"]);
+      children.push(cli);
+      const url = await cli.listening();
+      const answers = [];
+      for (let index = 0; index < 8; index++) answers.push(await chatOnNewConnection(url));
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+      // Both workers took part: round-robin alternates them.
+      expect(new Set(answers.map((answer) => answer.worker)).size).toBe(2);
+      cli.child.kill("SIGTERM");
+      expect((await cli.exited).code).toBe(0);
+    },
+    60_000,
+  );
 });

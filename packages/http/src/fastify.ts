@@ -93,6 +93,9 @@ const plugin: FastifyPluginAsync<FastifySwitchyardOptions> = async (instance, op
       headers,
       body: bodyOf(request),
       signal: controller.signal,
+      // The socket peer, not Fastify's `request.ip` (which follows its own `trustProxy` setting): the
+      // gateway's policies decide what to trust of X-Forwarded-For.
+      remoteAddress: request.raw.socket?.remoteAddress,
     });
     return send(request, reply, withCorsHeaders(cors, headers, result), streams);
   };

@@ -8,16 +8,37 @@ import type { Gateway, GatewayHttpResponse } from "@switchyard/core";
 import { type CorsOptions, createCors, withCorsHeaders } from "./cors.js";
 import { normalisePrefix, pathBelow } from "./mount-path.js";
 
-/** Options of `createFetchHandler`. */
-export interface FetchHandlerOptions {
+/**
+ * Options of `createFetchHandler`. `Platform` is what the host passes after the request (Deno's
+ * `ServeHandlerInfo`, Bun's `Server`): annotate `remoteAddress`'s parameters and it is inferred.
+ */
+export interface FetchHandlerOptions<Platform extends unknown[] = []> {
   /** Mount path, stripped before routing, e.g. `/llm`. @default "" */
   pathPrefix?: string;
   /** Cross-origin access for browsers. @default undefined (CORS off) */
   cors?: CorsOptions;
+  /**
+   * The client's IP address (the socket peer), which a `Request` does not carry: the host hands it over
+   * beside the request, and this reads it from there. It becomes `context.remoteAddress` (per-IP rate
+   * limits, logs). Gets the handler's arguments as the host passed them:
+   * - Deno: `Deno.serve(handler)`, `remoteAddress: (_request, info: Deno.ServeHandlerInfo) => info.remoteAddr.hostname`
+   * - Bun: `Bun.serve({ fetch: handler })`, `remoteAddress: (request, server: Server) => server.requestIP(request)?.address`
+   * - @hono/node-server: `(_request, env: HttpBindings) => env.incoming.socket.remoteAddress`
+   * - Cloudflare Workers (no socket): `(request) => request.headers.get("cf-connecting-ip") ?? undefined`
+   * @default undefined (`context.remoteAddress` stays undefined)
+   */
+  remoteAddress?: (request: Request, ...platform: Platform) => string | undefined;
 }
 
-/** A fetch-style handler: what `Bun.serve`, `Deno.serve`, Hono's `app.mount` and workers take. */
-export type FetchHandler = (request: Request) => Promise<Response>;
+/**
+ * A fetch-style handler: what `Bun.serve`, `Deno.serve`, Hono's `app.mount` and workers take. Whatever
+ * the host passes after the request (Bun's server, Deno's connection info) goes to the `remoteAddress`
+ * option.
+ */
+export type FetchHandler<Platform extends unknown[] = []> = (
+  request: Request,
+  ...platform: Platform
+) => Promise<Response>;
 
 /**
  * Serves the gateway as a fetch handler. The request body is read as a stream (so the body limit applies
@@ -25,10 +46,14 @@ export type FetchHandler = (request: Request) => Promise<Response>;
  * pull-based `ReadableStream`: one chunk is taken from the gateway per pull, so a slow reader slows the
  * upstream read, and cancelling the stream ends it.
  */
-export function createFetchHandler(gateway: Gateway, options: FetchHandlerOptions = {}): FetchHandler {
+export function createFetchHandler<Platform extends unknown[] = []>(
+  gateway: Gateway,
+  options: FetchHandlerOptions<Platform> = {},
+): FetchHandler<Platform> {
   const prefix = normalisePrefix(options.pathPrefix);
   const cors = options.cors ? createCors(options.cors) : undefined;
-  return async (request) => {
+  const remoteAddressOf = options.remoteAddress;
+  return async (request, ...platform) => {
     const url = new URL(request.url);
     const headers: Record<string, string> = {};
     // Names come lower-cased, repeated headers joined with ", ": what the gateway expects.
@@ -43,6 +68,7 @@ export function createFetchHandler(gateway: Gateway, options: FetchHandlerOption
       headers,
       body: request.body ? readStream(request.body) : undefined,
       signal: request.signal,
+      remoteAddress: remoteAddressOf?.(request, ...platform),
     });
     return toResponse(withCorsHeaders(cors, headers, result), request.signal);
   };

@@ -13,5 +13,6 @@ export {
   listen,
   type NodeGatewayServer,
   type NodeHandlerOptions,
+  type TlsCredentials,
   writeResponse,
 } from "./node.js";

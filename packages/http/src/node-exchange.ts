@@ -28,7 +28,15 @@ export async function serveNodeExchange(
   response.once("close", () => {
     if (!response.writableFinished) controller.abort();
   });
-  const result = await gateway.handle({ method, path, headers, body, signal: controller.signal });
+  const result = await gateway.handle({
+    method,
+    path,
+    headers,
+    body,
+    signal: controller.signal,
+    // The socket peer (a proxy's address, behind one); X-Forwarded-For is for the policy to weigh.
+    remoteAddress: request.socket?.remoteAddress,
+  });
   await writeResponse(request, response, withCorsHeaders(cors, headers, result));
 }
 

@@ -6,9 +6,11 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Server as TlsServer } from "node:tls";
 import { type Gateway, SwitchyardError } from "@switchyard/core";
 import { type CorsOptions, createCors } from "./cors.js";
 import { normalisePrefix, pathBelow } from "./mount-path.js";
@@ -59,14 +61,37 @@ export interface ListenOptions extends NodeHandlerOptions {
   keepAliveTimeoutMs?: number;
   /** Largest request head (request line and headers) accepted; larger ones get 431. @default 16384 */
   maxHeaderSizeBytes?: number;
+  /**
+   * Most open connections (TCP sockets, idle keep-alive ones included); the server closes new ones beyond
+   * it at once (the server's `drop` event). 0 = no cap. @default 0
+   */
+  maxConnections?: number;
+  /**
+   * Serve HTTPS (HTTP/1.1) with this certificate chain and private key (PEM). Replace them later without
+   * dropping connections with `updateTls`. @default undefined (plain HTTP)
+   */
+  tls?: TlsCredentials;
+}
+
+/** A TLS certificate chain and its private key, PEM-encoded. */
+export interface TlsCredentials {
+  /** The certificate, then any intermediates. */
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 /** A running node:http gateway server. */
 export interface NodeGatewayServer {
   readonly server: Server;
-  /** `http://host:port` */
+  /** `http://host:port`, or `https://` with `tls`. */
   readonly url: string;
   readonly port: number;
+  /**
+   * Replaces the TLS certificate and key (`tls.Server.setSecureContext`): connections opened from now on
+   * get the new certificate; open ones, and streams on them, go on with the old. Throws when the server
+   * serves plain HTTP, or when the PEM cannot be used (the old credentials then stay).
+   */
+  updateTls(credentials: TlsCredentials): void;
   /** Graceful shutdown: stop accepting, drain in-flight requests within the grace period, close pools. */
   close(): Promise<void>;
 }
@@ -74,15 +99,25 @@ export interface NodeGatewayServer {
 /** Starts the gateway and serves it on node:http. */
 export async function listen(gateway: Gateway, options: ListenOptions = {}): Promise<NodeGatewayServer> {
   await gateway.start();
-  const server = createServer(
-    {
-      headersTimeout: options.headersTimeoutMs ?? 30_000,
-      requestTimeout: options.requestTimeoutMs ?? 120_000,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
-      maxHeaderSize: options.maxHeaderSizeBytes ?? 16_384,
-    },
-    createNodeHandler(gateway, { pathPrefix: options.pathPrefix, cors: options.cors }),
-  );
+  const headersTimeout = options.headersTimeoutMs ?? 30_000;
+  const requestTimeout = options.requestTimeoutMs ?? 120_000;
+  const serverOptions = {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
+    maxHeaderSize: options.maxHeaderSizeBytes ?? 16_384,
+    // Node checks the header and request timeouts on this interval (30 s by default), so a slow client
+    // could hold its socket up to twice the timeout: check four times per headers timeout instead.
+    connectionsCheckingInterval: checkingInterval(Math.min(headersTimeout, requestTimeout)),
+  };
+  const handler = createNodeHandler(gateway, { pathPrefix: options.pathPrefix, cors: options.cors });
+  const tls = options.tls;
+  const server: Server = tls
+    ? createHttpsServer({ ...serverOptions, cert: tls.cert, key: tls.key }, handler)
+    : createServer(serverOptions, handler);
+  if (options.maxConnections !== undefined && options.maxConnections > 0) {
+    server.maxConnections = options.maxConnections;
+  }
   server.on("clientError", handleClientError);
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -98,12 +133,21 @@ export async function listen(gateway: Gateway, options: ListenOptions = {}): Pro
   return {
     server,
     port,
-    url: `http://${shownHost}:${port}`,
+    url: `${tls ? "https" : "http"}://${shownHost}:${port}`,
+    updateTls(credentials) {
+      if (!tls) throw new TypeError("updateTls: this server serves plain HTTP (listen without `tls`).");
+      (server as unknown as TlsServer).setSecureContext({ cert: credentials.cert, key: credentials.key });
+    },
     close() {
       closing ??= closeGracefully(server, gateway, { graceMs: options.graceMs });
       return closing;
     },
   };
+}
+
+/** How often Node checks header and request timeouts: a quarter of the shorter one, within 250 ms-30 s. */
+function checkingInterval(timeoutMs: number): number {
+  return Math.min(30_000, Math.max(250, Math.floor(timeoutMs / 4)));
 }
 
 /**

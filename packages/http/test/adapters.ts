@@ -8,7 +8,7 @@ import { createExpressMiddleware } from "../src/express.js";
 import { fastifySwitchyard } from "../src/fastify.js";
 import { createFetchHandler } from "../src/fetch.js";
 import { closeGracefully, handleClientError, listen } from "../src/node.js";
-import { createFetchBridge } from "./fetch-bridge.js";
+import { type BridgeConnectionInfo, createFetchBridge } from "./fetch-bridge.js";
 
 /** How a test starts the gateway behind one adapter. */
 export interface AdapterStartOptions {
@@ -107,7 +107,11 @@ export const fetchAdapter: AdapterHarness = {
   name: "fetch (on a node:http bridge)",
   async start(gateway, options) {
     await gateway.start();
-    const handler = createFetchHandler(gateway, { pathPrefix: options.pathPrefix, cors: options.cors });
+    const handler = createFetchHandler(gateway, {
+      pathPrefix: options.pathPrefix,
+      cors: options.cors,
+      remoteAddress: (_request, info: BridgeConnectionInfo) => info.remoteAddress,
+    });
     const server = createServer(createFetchBridge(handler));
     server.on("clientError", handleClientError);
     const origin = await listenOn(server);

@@ -261,6 +261,21 @@ describe.each(adapters)("conformance: $name", (adapter) => {
       }
     });
 
+    it("gives the gateway the socket peer's address as context.remoteAddress, whatever X-Forwarded-For says", async () => {
+      const seen: Array<string | undefined> = [];
+      const listener = (context: { remoteAddress: string | undefined }) => seen.push(context.remoteAddress);
+      stack.gateway.events.on("request:start", listener);
+      try {
+        const response = await postJson(chatUrl, chatBody(), { "x-forwarded-for": "203.0.113.9" });
+        expect(response.status).toBe(200);
+      } finally {
+        stack.gateway.events.off("request:start", listener);
+      }
+      // The client connects over IPv4 loopback; Node may report it IPv4-mapped on a dual-stack socket.
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
+    });
+
     it("sends no CORS headers and answers no preflight by default", async () => {
       const preflight = await fetch(chatUrl, {
         method: "OPTIONS",

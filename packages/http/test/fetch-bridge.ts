@@ -3,6 +3,11 @@ import { Readable } from "node:stream";
 import type { FetchHandler } from "../src/fetch.js";
 import { writeResponse } from "../src/node.js";
 
+/** What the bridge passes after the request: the connection's peer, as Deno's `ServeHandlerInfo` does. */
+export interface BridgeConnectionInfo {
+  readonly remoteAddress: string | undefined;
+}
+
 /**
  * A tiny node:http bridge for a fetch handler, so the fetch adapter runs the same conformance suite over
  * real sockets. It does what Bun, Deno and @hono/node-server do: the request body as a web stream,
@@ -10,7 +15,7 @@ import { writeResponse } from "../src/node.js";
  * (`writeResponse` waits for 'drain' before it pulls the next chunk) and cancelled when the socket closes.
  */
 export function createFetchBridge(
-  handler: FetchHandler,
+  handler: FetchHandler<[BridgeConnectionInfo]>,
 ): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     const controller = new AbortController();
@@ -33,7 +38,8 @@ export function createFetchBridge(
         signal: controller.signal,
       } as RequestInit,
     );
-    handler(webRequest)
+    // Hands the socket peer over beside the request, as Deno's `info` and Bun's `server` do.
+    handler(webRequest, { remoteAddress: request.socket.remoteAddress })
       .then((webResponse) => {
         const responseHeaders: Record<string, string> = {};
         webResponse.headers.forEach((value, name) => {

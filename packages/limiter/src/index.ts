@@ -12,6 +12,13 @@ export {
   tokenBucket,
 } from "./algorithms/index.js";
 export {
+  type ClientAddressOptions,
+  type ClientAddressResolver,
+  createClientAddressResolver,
+  NAMED_PROXY_RANGES,
+  normaliseAddress,
+} from "./client-address.js";
+export {
   type AlgorithmAdjustment,
   type AlgorithmDecision,
   type AlgorithmImplementation,
@@ -63,3 +70,8 @@ export {
   loadTokenCounter,
   type TokenCounter,
 } from "./tokenizer.js";
+export {
+  createUpstreamCapPlugin,
+  UPSTREAM_CAP_METRICS,
+  type UpstreamCapOptions,
+} from "./upstream-cap-plugin.js";

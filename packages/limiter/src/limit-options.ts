@@ -1,5 +1,6 @@
 import type { RequestContext } from "@switchyard/core";
 import { z } from "zod";
+import { type ClientAddressResolver, createClientAddressResolver } from "./client-address.js";
 import { type AlgorithmKind, algorithmKinds, type LimitAlgorithm } from "./limit-algorithm.js";
 import { policyItem } from "./rate-limit-headers.js";
 
@@ -15,9 +16,12 @@ export type LimitPeriod = "second" | "minute" | "hour" | "day";
  * - `team`: `principal.team`; the limit does not apply to callers without a team.
  * - `model`: the model the client asked for.
  * - `route`: the API route: `chat`, `completions` or `embeddings`.
+ * - `ip`: the client's IP address: the socket peer, or, behind proxies listed in the plugin's
+ *   `trustedProxies`, the rightmost untrusted `X-Forwarded-For` entry. The limit does not apply to
+ *   requests whose address the adapter could not tell (a fetch handler without its `remoteAddress` option).
  * - `global`: one counter for everyone.
  */
-export type LimitKeyPart = "principal" | "team" | "model" | "route" | "global";
+export type LimitKeyPart = "principal" | "team" | "model" | "route" | "ip" | "global";
 
 /**
  * Whose counter a request charges: a dimension, several (one counter per combination, e.g. per team and
@@ -69,7 +73,7 @@ const periods: Readonly<Record<LimitPeriod, number>> = Object.freeze({
   day: 86_400_000,
 });
 
-const keyParts = ["principal", "team", "model", "route", "global"] as const;
+const keyParts = ["principal", "team", "model", "route", "ip", "global"] as const;
 
 /** The zod schema of one limit. */
 export const limitOptionsSchema = z
@@ -131,7 +135,10 @@ export interface ResolvedLimit {
   readonly policyItem: string;
 }
 
-function subjectResolver(key: z.infer<typeof limitOptionsSchema>["key"]): ResolvedLimit["subjectOf"] {
+function subjectResolver(
+  key: z.infer<typeof limitOptionsSchema>["key"],
+  clientAddress: ClientAddressResolver,
+): ResolvedLimit["subjectOf"] {
   if (typeof key === "function") return key;
   const parts: readonly LimitKeyPart[] = typeof key === "string" ? [key] : key;
   if (parts.length === 1 && parts[0] === "global") return () => "global";
@@ -145,6 +152,8 @@ function subjectResolver(key: z.infer<typeof limitOptionsSchema>["key"]): Resolv
         return context.model;
       case "route":
         return context.operation;
+      case "ip":
+        return clientAddress(context);
       case "global":
         return "global";
     }
@@ -171,8 +180,13 @@ function describe(limit: z.infer<typeof limitOptionsSchema>, windowMs: number, b
   return `${units(limit.limit, limit.unit)} ${per}${bursts}`;
 }
 
-/** Turns validated options into the form the plugin runs. */
-export function resolveLimit(limit: z.infer<typeof limitOptionsSchema>): ResolvedLimit {
+const peerAddress = createClientAddressResolver();
+
+/** Turns validated options into the form the plugin runs; `clientAddress` resolves the `ip` key part. */
+export function resolveLimit(
+  limit: z.infer<typeof limitOptionsSchema>,
+  clientAddress: ClientAddressResolver = peerAddress,
+): ResolvedLimit {
   const windowMs =
     limit.algorithm === "concurrency"
       ? limit.leaseMs
@@ -190,7 +204,7 @@ export function resolveLimit(limit: z.infer<typeof limitOptionsSchema>): Resolve
     name: limit.name,
     unit: limit.unit,
     algorithm,
-    subjectOf: subjectResolver(limit.key),
+    subjectOf: subjectResolver(limit.key, clientAddress),
     models: limit.models === undefined ? undefined : new Set(limit.models),
     description: describe(limit, windowMs, burst),
     policyItem: policyItem({ name: limit.name, unit: limit.unit, algorithm }),

@@ -13,6 +13,7 @@ import {
   SwitchyardError,
 } from "@switchyard/core";
 import { z } from "zod";
+import { createClientAddressResolver, trustedProxySchema } from "./client-address.js";
 import { type LimitOptions, limitOptionsSchema, type ResolvedLimit, resolveLimit } from "./limit-options.js";
 import type { LimitAdjustment, LimitCheck, LimiterStore } from "./limiter-store.js";
 import { createMemoryStore } from "./memory-store.js";
@@ -68,6 +69,12 @@ export interface RateLimitPluginOptions {
   meter?: Meter;
   /** The `rateLimit` tap's stage. @default HookStage.DEFAULT (0) */
   stage?: number;
+  /**
+   * Proxies whose `X-Forwarded-For` the `ip` key believes: addresses, CIDR blocks or `loopback` /
+   * `private` / `linklocal` (see `createClientAddressResolver`).
+   * @default [] (the `ip` key is the socket peer)
+   */
+  trustedProxies?: readonly string[];
 }
 
 /** The rate-limit plugin, with the store it uses. */
@@ -101,6 +108,7 @@ const pluginOptionsSchema = z
       .custom<Meter>((value) => typeof (value as Meter | undefined)?.createCounter === "function")
       .optional(),
     stage: z.number().int().default(HookStage.DEFAULT),
+    trustedProxies: z.array(trustedProxySchema).default([]),
   })
   .strict()
   .superRefine((options, issues) => {
@@ -143,7 +151,8 @@ const STORE_ERROR_LOG_INTERVAL_MS = 10_000;
  */
 export function createRateLimitPlugin(options: RateLimitPluginOptions): RateLimitPlugin {
   const settings = parseOptions(pluginOptionsSchema, options, "rate limit");
-  const limits = settings.limits.map(resolveLimit);
+  const clientAddress = createClientAddressResolver({ trustedProxies: settings.trustedProxies });
+  const limits = settings.limits.map((limit) => resolveLimit(limit, clientAddress));
   const store = settings.store ?? createMemoryStore();
   const formats = new Set<RateLimitHeaderFormat>(settings.headers);
   const estimator = createTokenEstimator({

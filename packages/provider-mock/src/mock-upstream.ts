@@ -447,7 +447,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(settings.port, settings.host, () => {
+    server.listen({ port: settings.port, host: settings.host, exclusive: true }, () => {
       server.off("error", reject);
       resolve();
     });
