@@ -24,7 +24,22 @@ function prometheusNames(metric: string): string[] {
   return [`${base}_total`];
 }
 
-const exported = new Set(metricNames.flatMap(prometheusNames));
+// Metrics other packages record (the CLI's server, the limiter, cache, keys, guardrails) are documented in the
+// same guide; their names are read from the files that declare them, so a renamed metric fails here too.
+const otherMetricFiles = [
+  "../../cli/src/server-metrics.ts",
+  "../../limiter/src/rate-limit-plugin.ts",
+  "../../limiter/src/upstream-cap-plugin.ts",
+];
+const otherMetrics = otherMetricFiles.flatMap((file) =>
+  [...readFileSync(new URL(file, import.meta.url), "utf8").matchAll(/"(switchyard\.[a-z_.]+)"/g)].map(
+    (match) => match[1] as string,
+  ),
+);
+const exported = new Set([
+  ...metricNames.flatMap(prometheusNames),
+  ...otherMetrics.flatMap((metric) => [metric.replaceAll(".", "_"), `${metric.replaceAll(".", "_")}_total`]),
+]);
 const labels = new Set(
   Object.entries(core)
     .filter(([name]) => name.startsWith("ATTR_"))
